@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import Perm, role_allows
+
+
+class OperatorAdminSite(admin.AdminSite):
+    """Administration of users, organisations and reference data, for system administrators only.
+
+    Access comes from the acting membership's role, never from ``is_staff``/``is_superuser``, and no
+    case data model is ever registered here.
+    """
+
+    site_header = _("Trusted addresses — administration")
+    site_title = _("Administration")
+    index_title = _("Users, organisations and reference data")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and role_allows(getattr(request, "membership", None), Perm.ADMINISTER)
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        # One sign-in page for the whole site; a signed-in user without the role is refused, not
+        # shown a second login form.
+        if request.user.is_authenticated:
+            raise PermissionDenied
+        return redirect(f"/accounts/login/?next={request.get_full_path()}")
+
+    def logout(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return redirect("accounts:logout")
+
+
+admin_site = OperatorAdminSite(name="admin")

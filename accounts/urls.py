@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", views.profile, name="profile"),
+    path("password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("two-step/", views.otp_verify, name="otp-verify"),
+    path("two-step/setup/", views.otp_setup, name="otp-setup"),
+    path("act-as/", views.membership_choose, name="membership-choose"),
+    path("act-as/<int:pk>/", views.membership_switch, name="membership-switch"),
+]

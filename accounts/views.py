@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import base64
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.forms import LoginForm, TokenForm
+from accounts.middleware import SESSION_MEMBERSHIP_KEY
+from accounts.models import Membership
+from accounts.navigation import tiles_for
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+@login_not_required
+def lockout(request: HttpRequest, credentials: object = None, *args: object, **kwargs: object) -> HttpResponse:
+    """Shown for a locked username or address alike, so a lockout tells nothing about accounts."""
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
+    return render(request, "accounts/lockout.html", {"minutes": minutes}, status=429)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    memberships = list(request.user.active_memberships())
+    if membership is None and len(memberships) > 1:
+        return redirect("accounts:membership-choose")
+    return render(request, "home.html", {"memberships": memberships, "tiles": tiles_for(membership)})
+
+
+def membership_choose(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/membership_choose.html",
+                  {"memberships": request.user.active_memberships()})
+
+
+@require_POST
+def membership_switch(request: HttpRequest, pk: int) -> HttpResponse:
+    # Only one's own active memberships can be chosen; anyone else's id is simply not found.
+    membership = get_object_or_404(Membership.objects.active(), pk=pk, user=request.user)
+    request.session[SESSION_MEMBERSHIP_KEY] = membership.pk
+    messages.success(request, _("You are now acting as: %(membership)s") % {"membership": membership})
+    return redirect("home")
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    has_device = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
+    role_rows = sorted(
+        {(m.get_role_display(), m.organisation.name) for m in request.user.active_memberships()}
+    )
+    return render(request, "accounts/profile.html", {"has_device": has_device, "role_rows": role_rows})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Changing the password signs the user out of every other session (Django's session hash),
+    and keeps this one."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)
+        messages.success(self.request, _("Password changed. Every other session has been signed out."))
+        return response
+
+
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        form.add_error("token", _("That code is not valid. Wait for a new code and try again."))
+    return render(request, "accounts/otp_verify.html", {"form": form})
+
+
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: show the secret as a QR code (rendered here, no outside service)."""
+    if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+        return redirect("accounts:otp-verify")
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": "authenticator"}
+    )
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            messages.success(request, _("Two-step sign-in is set up."))
+            return redirect("home")
+        form.add_error("token", _("That code is not valid. Check the time on your phone and try again."))
+    qr = segno.make(device.config_url, error="m").svg_data_uri(scale=4, dark="#111")
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(request, "accounts/otp_setup.html", {"form": form, "qr": qr, "secret": secret})
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return "/"
+

@@ -1,0 +1,17 @@
+from django.views.debug import SafeExceptionReporterFilter
+
+
+class ConfidentialExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Mask every POST value and every local variable in error reports.
+
+    Any field of a case form may hold identifying data, so a name-based list of "sensitive" fields
+    (Django's default) is not enough.
+    """
+
+    def get_post_parameters(self, request):  # type: ignore[no-untyped-def]
+        if request is None:
+            return {}
+        return {key: self.cleansed_substitute for key in request.POST}
+
+    def get_traceback_frame_variables(self, request, tb_frame):  # type: ignore[no-untyped-def]
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]

@@ -1,0 +1,102 @@
+"""The standing cast: one user per role, in two trusted addresses of two communes.
+
+Like healthchecks' alice/bob/charlie: everything is built for address A of commune 1, and the
+members of address B (commune 2) "should have no access to A's stuff".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from accounts.models import AdminUnit, Membership, Organisation, Role
+from tests import factories as f
+
+
+@dataclass
+class Cast:
+    province: AdminUnit
+    district: AdminUnit
+    commune1: AdminUnit
+    commune2: AdminUnit
+    village1: AdminUnit
+    address_a: Organisation
+    address_b: Organisation
+    police1: Organisation
+    health2: Organisation
+    union_district: Organisation
+    union_province: Organisation
+    volunteer_a: Membership
+    lead_a: Membership
+    volunteer_b: Membership
+    lead_b: Membership
+    police_officer: Membership
+    health_officer: Membership
+    supervisor: Membership
+    analyst: Membership
+    sysadmin: Membership
+
+    def by_role(self) -> dict[str, Membership]:
+        """One membership per role (the ones acting on address A's side)."""
+        return {
+            Role.VOLUNTEER: self.volunteer_a,
+            Role.LEAD: self.lead_a,
+            Role.PARTNER_OFFICER: self.police_officer,
+            Role.UNION_SUPERVISOR: self.supervisor,
+            Role.PROVINCIAL_ANALYST: self.analyst,
+            Role.SYSTEM_ADMINISTRATOR: self.sysadmin,
+        }
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    K = Organisation.Kind
+    province = f.unit(AdminUnit.Level.PROVINCE, "Tỉnh Thử Nghiệm", code="62")
+    district = f.unit(AdminUnit.Level.DISTRICT, "Huyện Núi", province, code="610")
+    commune1 = f.unit(AdminUnit.Level.COMMUNE, "Xã Một", district, code="23300")
+    commune2 = f.unit(AdminUnit.Level.COMMUNE, "Xã Hai", district, code="23301")
+    village1 = f.unit(AdminUnit.Level.VILLAGE, "Thôn Kon", commune1, code="23300-01")
+    address_a = f.organisation(K.TRUSTED_ADDRESS, village1, "Địa chỉ tin cậy A")
+    address_b = f.organisation(K.TRUSTED_ADDRESS, commune2, "Địa chỉ tin cậy B",
+                               programme_status=Organisation.ProgrammeStatus.CONSOLIDATED)
+    police1 = f.organisation(K.COMMUNE_POLICE, commune1, "Công an xã Một")
+    health2 = f.organisation(K.HEALTH_STATION, commune2, "Trạm y tế xã Hai")
+    union_district = f.organisation(K.WOMENS_UNION_DISTRICT, district, "Hội LHPN huyện Núi")
+    union_province = f.organisation(K.WOMENS_UNION_PROVINCE, province, "Hội LHPN tỉnh")
+    return Cast(
+        province=province, district=district, commune1=commune1, commune2=commune2, village1=village1,
+        address_a=address_a, address_b=address_b, police1=police1, health2=health2,
+        union_district=union_district, union_province=union_province,
+        volunteer_a=f.member(Role.VOLUNTEER, address_a, "alice"),
+        lead_a=f.member(Role.LEAD, address_a, "lan"),
+        volunteer_b=f.member(Role.VOLUNTEER, address_b, "charlie"),
+        lead_b=f.member(Role.LEAD, address_b, "binh"),
+        police_officer=f.member(Role.PARTNER_OFFICER, police1, "police"),
+        health_officer=f.member(Role.PARTNER_OFFICER, health2, "nurse"),
+        supervisor=f.member(Role.UNION_SUPERVISOR, union_district, "supervisor"),
+        analyst=f.member(Role.PROVINCIAL_ANALYST, union_province, "analyst"),
+        sysadmin=f.member(Role.SYSTEM_ADMINISTRATOR, union_province, "operator"),
+    )
+
+
+def signed_in(membership: Membership) -> Client:
+    """A client signed in as the membership's user, acting as that membership, second factor done
+    where the role needs one."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client = Client()
+    client.force_login(membership.user)
+    session = client.session
+    session["acting_membership_id"] = membership.pk
+    if membership.user.requires_two_factor:
+        device = f.totp_device(membership.user)
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return signed_in
