@@ -81,6 +81,39 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SYSTEM_ADMINISTRATOR: frozenset({Perm.ADMINISTER, Perm.PARTNER_DIRECTORY_VIEW, Perm.PARTNER_DIRECTORY_CHANGE}),
 }
 
+# Plain words for each permission, for the README table and the home page.
+PERM_DESCRIPTIONS: dict[Perm, str] = {
+    Perm.CASE_ADD: "Open a case at own trusted address",
+    Perm.CASE_VIEW: "See own trusted address's cases (full record)",
+    Perm.CASE_CHANGE: "Record and edit survivor, incidents, consent, risk, safety, support",
+    Perm.CASE_CLOSE: "Close and reopen a case",
+    Perm.CASE_REASSIGN: "Reassign a case's volunteers",
+    Perm.CASE_VIEW_ACCESS_LOG: "See who viewed a case",
+    Perm.CASE_VIEW_DEIDENTIFIED: "De-identified case lists of supervised trusted addresses",
+    Perm.REFERRAL_SEND: "Refer a case to a partner (with the survivor's consent)",
+    Perm.REFERRAL_OVERRIDE_CONSENT: "Override consent for a child at risk (reason recorded)",
+    Perm.REFERRAL_RESPOND: "Accept, act on and report back on referrals to own organisation",
+    Perm.PARTNER_DIRECTORY_VIEW: "Search the partner directory",
+    Perm.PARTNER_DIRECTORY_CHANGE: "Edit the partner directory",
+    Perm.INDICATORS_VIEW: "Anonymised programme indicators for own area",
+    Perm.ADMINISTER: "Manage users, organisations, memberships, administrative units",
+}
+
+
+def role_table_markdown() -> str:
+    """The role × permission table, as published in the README (a test keeps the two equal)."""
+    roles = list(Role)
+    header = "| Permission | " + " | ".join(str(r.label) for r in roles) + " |"
+    rule = "|---|" + "---|" * len(roles)
+    lines = [header, rule]
+    for perm in Perm:
+        marks = " | ".join("✔" if perm in ROLE_PERMISSIONS[r] else "" for r in roles)
+        lines.append(f"| {PERM_DESCRIPTIONS[perm]} (`{perm.value}`) | {marks} |")
+    two_factor = ", ".join(str(r.label) for r in roles if r in TWO_FACTOR_ROLES)
+    lines += ["", f"Two-step sign-in (TOTP) is required for: {two_factor}."]
+    return "\n".join(lines)
+
+
 # Roles that see across organisations or administer the system sign in with a second factor.
 TWO_FACTOR_ROLES: frozenset[str] = frozenset({
     Role.PROVINCIAL_ANALYST, Role.UNION_SUPERVISOR, Role.SYSTEM_ADMINISTRATOR,

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from functools import update_wrapper
+from typing import Any
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +25,18 @@ class OperatorAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and role_allows(getattr(request, "membership", None), Perm.ADMINISTER)
+
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        inner = super().admin_view(view, cacheable)
+
+        def refuse_signed_in_outsiders(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Django would send a signed-in user without access to the admin's own login form;
+            # here they are simply refused.
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied
+            return inner(request, *args, **kwargs)
+
+        return update_wrapper(refuse_signed_in_outsiders, inner)
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         # One sign-in page for the whole site; a signed-in user without the role is refused, not
