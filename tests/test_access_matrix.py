@@ -7,44 +7,17 @@ object-addressed row is also tried with an id the acting user must not see, whic
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.admin_site import admin_site
 from accounts.models import Membership, Role
+from tests.access import ANON, FORBIDDEN, NOT_FOUND, OK, REDIRECT, ROLES, Kwargs, Row, everyone, only
 from tests.conftest import Cast, signed_in
-
-ANON = "anonymous"
-ROLES = [ANON, *Role.values]
-OK, REDIRECT, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, 302, 403, 404, 405
-
-Kwargs = Callable[[Cast, Membership | None], dict[str, object]]
-
-
-@dataclass
-class Row:
-    url_name: str
-    expect: dict[str, int]
-    method: str = "get"
-    kwargs: Kwargs | None = None
-    # An object of the same kind that the acting user must not see.
-    foreign: Kwargs | None = None
-    data: dict[str, object] = field(default_factory=dict)
-
-
-def everyone(status: int, **overrides: int) -> dict[str, int]:
-    table = {role: status for role in Role.values}
-    table[ANON] = REDIRECT  # anonymous visitors are sent to sign in
-    table.update(overrides)
-    return table
-
-
-def only(roles: set[str], status: int = OK, others: int = FORBIDDEN) -> dict[str, int]:
-    return everyone(others) | {role: status for role in roles}
-
 
 def _own_membership(cast: Cast, m: Membership | None) -> dict[str, object]:
     return {"pk": m.pk if m else cast.volunteer_a.pk}
@@ -129,7 +102,15 @@ def _all_url_names() -> set[str]:
     return walk(get_resolver(), None)
 
 
-ALL_ROWS = ROWS + _admin_rows()
+def _app_rows() -> list[Row]:
+    rows: list[Row] = []
+    for path in sorted(Path(__file__).parent.rglob("access_rows*.py")):
+        module = ".".join(path.relative_to(Path(__file__).parent.parent).with_suffix("").parts)
+        rows += importlib.import_module(module).ROWS
+    return rows
+
+
+ALL_ROWS = ROWS + _admin_rows() + _app_rows()
 
 
 def test_every_url_name_has_a_row_in_the_matrix():
