@@ -179,8 +179,9 @@ def get_object_for(
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., "HttpResponse"])
 
 
-def requires(perm: Perm) -> Callable[[ViewFunc], ViewFunc]:
-    """Declare, on a view, the role permission it needs; 403 when the acting membership lacks it.
+def requires(*perms: Perm) -> Callable[[ViewFunc], ViewFunc]:
+    """Declare, on a view, the role permission it needs (any of ``perms``); 403 when the acting
+    membership has none of them.
 
     Object views also call their app's gate; this decorator is the up-front, role-level half.
     """
@@ -188,11 +189,12 @@ def requires(perm: Perm) -> Callable[[ViewFunc], ViewFunc]:
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not role_allows(getattr(request, "membership", None), perm):
+            membership = getattr(request, "membership", None)
+            if not any(role_allows(membership, perm) for perm in perms):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        wrapper.required_perm = perm  # type: ignore[attr-defined]
+        wrapper.required_perms = perms  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

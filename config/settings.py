@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.membership",
+                "referrals.context_processors.notifications",
             ],
         },
     },
@@ -168,10 +169,13 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# The sign-in view forgives only the signed-in user's own failures (see accounts.views.LoginView).
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
+# Reverse proxies in front of the app (each appends to X-Forwarded-For); see accounts.views.client_ip.
+PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.views.client_ip"
 AXES_VERBOSE = False
 
 # Idle timeout: every request pushes expiry forward, so the session ends after this much inactivity.
@@ -274,3 +278,12 @@ LOGGING = {
     },
 }
 ADMINS: list[tuple[str, str]] = []
+
+# --- Referrals ----------------------------------------------------------------------------------
+# How long a partner has to acknowledge a referral before it expires, by urgency.
+REFERRAL_RESPONSE_HOURS = {
+    "routine": env_int("REFERRAL_ROUTINE_HOURS", 24, minimum=1),
+    "urgent": env_int("REFERRAL_URGENT_HOURS", 2, minimum=1),
+}
+# Optional email notices (they say only that something needs attention, with a link).
+REFERRAL_EMAIL_NOTICES = env_bool("REFERRAL_EMAIL_NOTICES", False)

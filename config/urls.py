@@ -9,6 +9,7 @@ urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("casework.urls")),
+    path("referrals/", include("referrals.urls")),
     # Language can be switched on the sign-in page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("operator/", admin_site.urls),

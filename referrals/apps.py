@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Referrals")
+
+    def ready(self) -> None:
+        from accounts.access import Perm
+        from accounts.navigation import Tile, register_tile
+        from casework import services as casework_services
+        from casework.panels import CasePanel, register_case_panel
+        from referrals.services import on_consent_withdrawn
+        from referrals.views import case_panel_context
+
+        if on_consent_withdrawn not in casework_services.consent_withdrawal_hooks:
+            casework_services.consent_withdrawal_hooks.append(on_consent_withdrawn)
+        register_tile(Tile(perm=Perm.REFERRAL_RESPOND, url_name="referrals:inbox", order=5,
+                           title=_("Referrals received"), text=_("New, overdue and in-progress referrals.")))
+        register_case_panel(CasePanel(template_name="referrals/case_panel.html", context=case_panel_context, order=50))
+        register_tile(Tile(perm=Perm.PARTNER_DIRECTORY_VIEW, url_name="referrals:directory", order=60,
+                           title=_("Partner directory"), text=_("Police, health, legal aid and social services by commune.")))

@@ -1,0 +1,258 @@
+"""Writes for referrals. Every status change goes through ``Referral.transition`` under a row lock,
+is recorded as a ``ReferralEvent``, and grants or revokes the partner's object permissions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts.access import Perm, can
+from accounts.models import Membership, Organisation, Role, User
+from casework.models import Case, CaseAccess, Consent
+from casework.services import access_record
+from referrals.models import (
+    CONSENT_SCOPE_FOR_KIND,
+    Action,
+    InvalidTransition,
+    Notification,
+    Referral,
+    ReferralEvent,
+    ReferralService,
+    Side,
+    Status,
+)
+from referrals.snapshot import SHAREABLE_BY_KEY, take_snapshot
+
+PARTNER_OBJECT_PERMS = ("referrals.view_referral", Perm.REFERRAL_RESPOND.value)
+SENDER_OBJECT_PERMS = ("referrals.view_referral", Perm.REFERRAL_SEND.value, Perm.REFERRAL_OVERRIDE_CONSENT.value)
+
+
+def _stamp(obj: object, *, by: Membership | None, reason: str) -> None:
+    obj._history_user = by.user if by else None  # type: ignore[attr-defined]
+    obj._change_reason = reason  # type: ignore[attr-defined]
+
+
+def consent_scope_for(partner: Organisation) -> str:
+    return CONSENT_SCOPE_FOR_KIND.get(partner.kind, Consent.Scope.SHARE_SOCIAL)
+
+
+def has_consent_for(case: Case, partner: Organisation) -> bool:
+    return case.consents.current().filter(scope=consent_scope_for(partner)).exists()
+
+
+@transaction.atomic
+def referral_create(
+    *, case: Case, partner: Organisation, by: Membership, services: Iterable[str], urgency: str,
+    reason: str, shared_fields: Iterable[str],
+) -> Referral:
+    """A draft referral from the acting member's trusted address. Nothing is shared until sent."""
+    if by.organisation_id != case.trusted_address_id or by.role not in (Role.VOLUNTEER, Role.LEAD):
+        raise ValidationError(_("Only members of the case's trusted address can refer it."))
+    if partner.kind not in Organisation.PARTNER_KINDS or not partner.is_active:
+        raise ValidationError({"partner": _("Choose an active partner organisation.")})
+    chosen_services = sorted(set(services))
+    if not chosen_services:
+        raise ValidationError({"services": _("Choose at least one service.")})
+    fields = [key for key in shared_fields if key in SHAREABLE_BY_KEY]
+    if "code" not in fields:
+        fields.insert(0, "code")  # the partner needs the code to talk about the case with the sender
+    referral = Referral(case=case, from_organisation=case.trusted_address, partner=partner,
+                        partner_kind=partner.kind, urgency=urgency, reason=reason, shared_fields=fields,
+                        created_by=by)
+    referral.full_clean()
+    _stamp(referral, by=by, reason="draft created")
+    referral.save()
+    for service in chosen_services:
+        ReferralService.objects.create(referral=referral, service=service)
+    for perm in SENDER_OBJECT_PERMS:
+        assign_perm(perm, case.trusted_address.group, referral)
+    _event(referral, action="created", from_status="", to_status=Status.DRAFT, by=by, note="")
+    return referral
+
+
+def _event(referral: Referral, *, action: str, from_status: str, to_status: str, by: Membership | None,
+           note: str) -> ReferralEvent:
+    event = ReferralEvent(referral=referral, action=action, from_status=from_status, to_status=to_status,
+                          actor=by, note=note)
+    _stamp(event, by=by, reason=action)
+    event.save()
+    return event
+
+
+def _locked(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update().select_related("case", "partner").get(pk=referral.pk)
+
+
+@transaction.atomic
+def referral_send(*, referral: Referral, by: Membership, override_reason: str = "") -> Referral:
+    """Send: the consent gate, checked here on the server, then the snapshot and the partner's access.
+
+    Without the survivor's current consent for this kind of partner, only a lead may send, only for a
+    child, and only with a recorded reason (mandatory reporting under the Law on Children).
+    """
+    referral = _locked(referral)
+    case = referral.case
+    if not has_consent_for(case, referral.partner):
+        if not override_reason.strip():
+            raise ValidationError(
+                _("She has not agreed to share with this kind of partner. Record her consent first.")
+            )
+        if not can(by, Perm.REFERRAL_OVERRIDE_CONSENT, referral):
+            raise PermissionDenied(_g("Only a trusted-address lead can send without consent."))
+        if not case.is_child:
+            raise ValidationError(_("Sending without consent is allowed only for a child at risk."))
+        referral.consent_override = True
+        referral.override_reason = override_reason.strip()
+    now = timezone.now()
+    previous = referral.transition(Action.SEND, by=by, now=now)
+    referral.snapshot = json.dumps(take_snapshot(case, referral.shared_fields), ensure_ascii=False)
+    referral.version += 1
+    referral.full_clean()
+    _stamp(referral, by=by, reason="sent with consent override" if referral.consent_override else "sent")
+    referral.save()
+    _event(referral, action=Action.SEND, from_status=previous, to_status=referral.status, by=by,
+           note=referral.override_reason if referral.consent_override else "")
+    for perm in PARTNER_OBJECT_PERMS:
+        assign_perm(perm, referral.partner.group, referral)
+    kind = Notification.Kind.REFERRAL_URGENT if referral.urgency == Referral.Urgency.URGENT \
+        else Notification.Kind.REFERRAL_RECEIVED
+    _notify_organisation(referral, organisation=referral.partner, roles=(Role.PARTNER_OFFICER,), kind=kind)
+    return referral
+
+
+@transaction.atomic
+def referral_act(*, referral: Referral, action: str, by: Membership | None, note: str = "") -> Referral:
+    """Any transition after sending. ``by=None`` is the system (expiry)."""
+    referral = _locked(referral)
+    if action in Referral.NOTE_REQUIRED and not note.strip():
+        raise ValidationError({"note": _("Write a short reason or outcome.")})
+    now = timezone.now()
+    if action == Action.ACCEPT and referral.status == Status.SENT and referral.is_overdue:
+        # Too late: it expires now, and the acceptance is refused with a clear message.
+        _expire(referral, now=now)
+        raise InvalidTransition(_("This referral was not acknowledged in time and has expired."))
+    previous = referral.transition(action, by=by, now=now)
+    if action in (Action.COMPLETE, Action.CLOSE_WITHOUT_SERVICE, Action.DECLINE):
+        referral.outcome = note.strip()
+    referral.version += 1
+    _stamp(referral, by=by, reason=str(action))
+    referral.save()
+    _event(referral, action=action, from_status=previous, to_status=referral.status, by=by, note=note.strip())
+    if referral.status in (Status.WITHDRAWN,):
+        _revoke_partner(referral)
+        _notify_organisation(referral, organisation=referral.partner, roles=(Role.PARTNER_OFFICER,),
+                             kind=Notification.Kind.REFERRAL_WITHDRAWN)
+    elif by is not None and referral.side_of(by) == Side.PARTNER:
+        _notify_organisation(referral, organisation=referral.from_organisation, roles=(Role.VOLUNTEER, Role.LEAD),
+                             kind=Notification.Kind.REFERRAL_UPDATED)
+    return referral
+
+
+def _expire(referral: Referral, *, now: object) -> None:
+    previous = referral.transition(Action.EXPIRE, by=None, now=now)  # type: ignore[arg-type]
+    referral.version += 1
+    _stamp(referral, by=None, reason="expired")
+    referral.save()
+    _event(referral, action=Action.EXPIRE, from_status=previous, to_status=referral.status, by=None, note="")
+    _notify_organisation(referral, organisation=referral.from_organisation, roles=(Role.VOLUNTEER, Role.LEAD),
+                         kind=Notification.Kind.REFERRAL_OVERDUE)
+
+
+def referrals_expire_overdue() -> int:
+    """Expire every sent referral past its response time (run by ``expire_referrals``). Returns the count."""
+    count = 0
+    for pk in Referral.objects.overdue().values_list("pk", flat=True):
+        with transaction.atomic():
+            referral = Referral.objects.select_for_update().get(pk=pk)
+            if referral.status == Status.SENT and referral.is_overdue:
+                _expire(referral, now=timezone.now())
+                count += 1
+    return count
+
+
+@transaction.atomic
+def referral_note_add(*, referral: Referral, by: Membership, note: str) -> ReferralEvent:
+    """A progress note or feedback, by the partner or the sender."""
+    referral = _locked(referral)
+    if referral.side_of(by) is None:
+        raise InvalidTransition(_("Only the sender or the receiving partner can add notes."))
+    if referral.status in (Status.DRAFT, Status.WITHDRAWN, Status.EXPIRED):
+        raise InvalidTransition(_("Notes cannot be added to this referral now."))
+    if not note.strip():
+        raise ValidationError({"note": _("Write the note.")})
+    event = _event(referral, action="note", from_status=referral.status, to_status=referral.status, by=by,
+                   note=note.strip())
+    other = referral.from_organisation if referral.side_of(by) == Side.PARTNER else referral.partner
+    roles = (Role.VOLUNTEER, Role.LEAD) if other == referral.from_organisation else (Role.PARTNER_OFFICER,)
+    _notify_organisation(referral, organisation=other, roles=roles, kind=Notification.Kind.REFERRAL_UPDATED)
+    return event
+
+
+def referral_snapshot_viewed(*, referral: Referral, by: Membership, printed: bool = False) -> None:
+    """Every partner view or print of a snapshot goes to the case's access log ("who saw my file")."""
+    access_record(case=referral.case, by=by,
+                  action=CaseAccess.Action.PRINT_REFERRAL if printed else CaseAccess.Action.VIEW_REFERRAL,
+                  what=str(_("referral slip")) if printed else str(_("shared referral information")))
+
+
+def _revoke_partner(referral: Referral) -> None:
+    for perm in PARTNER_OBJECT_PERMS:
+        remove_perm(perm, referral.partner.group, referral)
+
+
+def on_consent_withdrawn(consent: Consent, by: Membership) -> None:
+    """Registered with casework: withdrawing a sharing consent withdraws pending referrals of that
+    scope and removes the partners' access to every snapshot of that scope, at once."""
+    affected = Referral.objects.select_for_update().filter(case=consent.case).exclude(status=Status.DRAFT)
+    for referral in affected:
+        if consent_scope_for(referral.partner) != consent.scope:
+            continue
+        if referral.status in (Status.SENT, Status.ACCEPTED) and referral.side_of(by) == Side.SENDER:
+            referral_act(referral=referral, action=Action.WITHDRAW, by=by,
+                         note=_g("The survivor withdrew her consent."))
+        _revoke_partner(referral)
+
+
+# --- Notifications -------------------------------------------------------------------------------
+
+
+def _notify_organisation(referral: Referral, *, organisation: Organisation, roles: Iterable[str], kind: str) -> None:
+    members = Membership.objects.active().filter(organisation=organisation, role__in=list(roles)).select_related("user")
+    users = {m.user for m in members}
+    Notification.objects.bulk_create(
+        [Notification(recipient=u, organisation=organisation, kind=kind, referral=referral) for u in users]
+    )
+    if settings.REFERRAL_EMAIL_NOTICES:
+        recipients = sorted(u.email for u in users if u.email)
+        if recipients:
+            transaction.on_commit(lambda: _send_notice_email(recipients))
+
+
+def _send_notice_email(recipients: list[str]) -> None:
+    # Deliberately says nothing about the case: no name, code, place or incident, not even the kind
+    # of referral. The link leads to the notifications page, behind sign-in.
+    link = settings.SITE_URL.rstrip("/") + reverse("referrals:notifications")
+    send_mail(
+        subject=_g("Trusted addresses: something needs your attention"),
+        message=_g("Something in the trusted-address system needs your attention. Sign in to see it:\n%(link)s")
+        % {"link": link},
+        from_email=None,
+        recipient_list=recipients,
+    )
+
+
+def notifications_mark_read(*, user: User, organisation: Organisation, ids: Iterable[int] | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, organisation=organisation, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())

@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case as When_, IntegerField, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import Perm, can, requires
+from accounts.models import Organisation
+from casework.access import get_case_for
+from referrals import services
+from referrals.access import get_referral_for
+from referrals.forms import ActionForm, DirectorySearchForm, NoteForm, ReferralForm
+from referrals.models import Action, Notification, Referral, Side, Status
+from referrals.snapshot import labelled
+
+
+def _form_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+# --- Directory -----------------------------------------------------------------------------------
+
+
+@requires(Perm.PARTNER_DIRECTORY_VIEW)
+def directory(request: HttpRequest) -> HttpResponse:
+    form = DirectorySearchForm(request.GET or None)
+    page = Paginator(form.results(), 25).get_page(request.GET.get("page"))
+    return render(request, "referrals/directory.html", {"form": form, "page": page})
+
+
+# --- Sender side ---------------------------------------------------------------------------------
+
+
+def case_panel_context(case, membership):  # type: ignore[no-untyped-def]
+    """The referrals section of the case page (registered as a casework panel)."""
+    if not can(membership, Perm.REFERRAL_SEND):
+        return None
+    referrals = case.referrals.select_related("partner").prefetch_related("services").order_by("-created_at")
+    return {"referrals": referrals, "can_refer": can(membership, Perm.CASE_CHANGE, case)}
+
+
+@requires(Perm.REFERRAL_SEND)
+def case_referrals(request: HttpRequest, case_pk: str) -> HttpResponse:
+    case = get_case_for(request.membership, case_pk, Perm.CASE_VIEW)  # type: ignore[attr-defined]
+    referrals = (case.referrals.select_related("partner").prefetch_related("services", "events")
+                 .order_by("-created_at"))
+    return render(request, "referrals/case_referrals.html", {"case": case, "referrals": referrals})
+
+
+@requires(Perm.REFERRAL_SEND)
+def referral_create(request: HttpRequest, case_pk: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    case = get_case_for(membership, case_pk, Perm.CASE_CHANGE)
+    partners = Organisation.objects.active().filter(kind__in=Organisation.PARTNER_KINDS).order_by("kind", "name")
+    allow_override = can(membership, Perm.REFERRAL_OVERRIDE_CONSENT) and case.is_child
+    form = ReferralForm(request.POST or None, partners=partners, allow_override=allow_override)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = services.referral_create(
+                case=case, partner=data["partner"], by=membership, services=data["services"],
+                urgency=data["urgency"], reason=data["reason"], shared_fields=data["shared_fields"],
+            )
+            if "send" in request.POST:
+                services.referral_send(referral=referral, by=membership,
+                                       override_reason=data.get("override_reason", ""))
+                messages.success(request, _("Referral sent."))
+            else:
+                messages.success(request, _("Referral saved as a draft."))
+            return redirect("referrals:referral-detail", referral.pk)
+        except ValidationError as exc:
+            # Nothing is half-saved: the draft and the sending are one transaction each; a refused
+            # send leaves the draft, so say so.
+            _form_errors(form, exc)
+    consents = {c.scope for c in case.consents.current()}
+    return render(request, "referrals/referral_form.html",
+                  {"case": case, "form": form, "consents": consents, "allow_override": allow_override})
+
+
+@requires(Perm.REFERRAL_SEND)
+@require_POST
+def referral_send(request: HttpRequest, pk: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    referral = get_referral_for(membership, pk, Perm.REFERRAL_SEND)
+    try:
+        services.referral_send(referral=referral, by=membership,
+                               override_reason=request.POST.get("override_reason", ""))
+        messages.success(request, _("Referral sent."))
+    except ValidationError as exc:
+        return _refused(request, referral, exc)
+    return redirect("referrals:referral-detail", referral.pk)
+
+
+# --- Both sides ----------------------------------------------------------------------------------
+
+
+def _side_perm(request: HttpRequest) -> Perm:
+    membership = request.membership  # type: ignore[attr-defined]
+    return Perm.REFERRAL_RESPOND if can(membership, Perm.REFERRAL_RESPOND) else Perm.REFERRAL_SEND
+
+
+def _refused(request: HttpRequest, referral: Referral, exc: ValidationError) -> HttpResponse:
+    """An illegal or refused move: a clear message and a 409, never a silent success."""
+    return render(request, "referrals/refused.html",
+                  {"referral": referral, "errors": exc.messages}, status=409)
+
+
+@requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
+def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    referral = get_referral_for(membership, pk, _side_perm(request))
+    side = referral.side_of(membership)
+    if side == Side.PARTNER:
+        services.referral_snapshot_viewed(referral=referral, by=membership)
+    Notification.objects.for_membership(membership).unread().filter(referral=referral).update(
+        read_at=timezone.now())
+    events = referral.events.select_related("actor", "actor__user", "actor__organisation")
+    actions = [a for a in Action if a not in (Action.EXPIRE,) and referral.can(a, by=membership)]
+    return render(request, "referrals/referral_detail.html", {
+        "referral": referral, "side": side, "snapshot": labelled(referral.snapshot_data),
+        "events": events, "actions": actions, "note_form": NoteForm(),
+        "services_requested": referral.services.all(),
+        "note_actions": [a.value for a in Referral.NOTE_REQUIRED],
+        "can_note": referral.status not in (Status.DRAFT, Status.WITHDRAWN, Status.EXPIRED) and side is not None,
+    })
+
+
+@requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
+@require_POST
+def referral_act(request: HttpRequest, pk: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    referral = get_referral_for(membership, pk, _side_perm(request))
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, referral, ValidationError(_("Unknown action.")))
+    action = form.cleaned_data["action"]
+    if action in (Action.SEND, Action.EXPIRE):
+        return _refused(request, referral, ValidationError(_("This action cannot be taken here.")))
+    try:
+        services.referral_act(referral=referral, action=action, by=membership, note=form.cleaned_data["note"])
+    except ValidationError as exc:
+        return _refused(request, referral, exc)
+    messages.success(request, _("Done: %(action)s.") % {"action": Action(action).label})
+    return redirect("referrals:referral-detail", referral.pk)
+
+
+@requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
+@require_POST
+def referral_note(request: HttpRequest, pk: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    referral = get_referral_for(membership, pk, _side_perm(request))
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_note_add(referral=referral, by=membership, note=form.cleaned_data["note"])
+            messages.success(request, _("Note added."))
+            return redirect("referrals:referral-detail", referral.pk)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+    return render(request, "referrals/referral_note.html", {"referral": referral, "form": form}, status=400)
+
+
+@requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
+def referral_slip_pdf(request: HttpRequest, pk: str) -> HttpResponse:
+    """The printable referral slip (phiếu chuyển gửi): only the shared snapshot, never the case."""
+    membership = request.membership  # type: ignore[attr-defined]
+    referral = get_referral_for(membership, pk, _side_perm(request))
+    if referral.status == Status.DRAFT:
+        return _refused(request, referral, ValidationError(_("A draft has no slip yet: send it first.")))
+    services.referral_snapshot_viewed(referral=referral, by=membership, printed=True)
+    html = render_to_string("referrals/pdf/referral_slip.html", {
+        "referral": referral, "snapshot": labelled(referral.snapshot_data),
+        "services_requested": referral.services.all(), "printed_by": membership,
+        "printed_at": timezone.localtime(),
+    })
+    from casework.pdf import render_pdf
+
+    response = HttpResponse(render_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="phieu-chuyen-gui-{referral.snapshot_data.get("code", "")}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Partner side --------------------------------------------------------------------------------
+
+@requires(Perm.REFERRAL_RESPOND)
+def inbox(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    received = Referral.objects.received_by(membership).prefetch_related("services")
+    now = timezone.now()
+    tab = request.GET.get("tab", "open")
+    if tab == "closed":
+        rows = received.exclude(status__in=[Status.SENT, Status.ACCEPTED, Status.IN_PROGRESS])
+    else:
+        tab = "open"
+        overdue_first = When_(When(status=Status.SENT, respond_by__lt=now, then=Value(0)),
+                              When(status=Status.SENT, urgency=Referral.Urgency.URGENT, then=Value(1)),
+                              When(status=Status.SENT, then=Value(2)),
+                              default=Value(3), output_field=IntegerField())
+        rows = received.active().annotate(rank=overdue_first).order_by("rank", "respond_by", "-sent_at")
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    return render(request, "referrals/inbox.html", {"page": page, "tab": tab, "now": now})
+
+
+@requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
+def notifications(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    if request.method == "POST":
+        if membership is not None:
+            services.notifications_mark_read(user=request.user, organisation=membership.organisation)
+        return redirect("referrals:notifications")
+    items = Notification.objects.for_membership(membership).select_related("referral")[:100]
+    return render(request, "referrals/notifications.html", {"items": items})
