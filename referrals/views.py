@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import Perm, can, requires
 from accounts.models import Organisation
 from casework.access import get_case_for
+from casework.pdf import render_pdf
 from referrals import services
 from referrals.access import get_referral_for
 from referrals.forms import ActionForm, DirectorySearchForm, NoteForm, ReferralForm
@@ -184,8 +185,6 @@ def referral_slip_pdf(request: HttpRequest, pk: str) -> HttpResponse:
         "services_requested": referral.services.all(), "printed_by": membership,
         "printed_at": timezone.localtime(),
     })
-    from casework.pdf import render_pdf
-
     response = HttpResponse(render_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="phieu-chuyen-gui-{referral.snapshot_data.get("code", "")}.pdf"'
     response["Cache-Control"] = "no-store"

@@ -45,3 +45,16 @@ def referral_b(cast: Cast) -> Referral:
         return services.referral_send(referral=referral, by=cast.volunteer_b)
 
     return _cached(cast, "referral_b", build)
+
+
+def partner_profile(cast: Cast):  # type: ignore[no-untyped-def]
+    """The directory entry of the commune police of commune 1."""
+    from referrals.models import PartnerProfile, PartnerService
+
+    def build():  # type: ignore[no-untyped-def]
+        profile = PartnerProfile.objects.create(organisation=cast.police1, phone="0260 3861 113",
+                                                opening_hours="7:00–17:00, trực 24/24")
+        PartnerService.objects.create(profile=profile, service=Service.POLICE_PROTECTION)
+        return profile
+
+    return _cached(cast, "partner_profile", build)
