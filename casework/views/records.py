@@ -1,52 +1,386 @@
-"""Placeholder: being written (see casework/urls.py)."""
+"""Forms that record or edit something inside a case: gate → form → service → redirect.
 
-from django.http import Http404
+Every view is declared with ``@requires(Perm.CASE_CHANGE)`` and reaches its case through
+``get_case_for`` (records through ``get_case_record_for``), so a case or record of another trusted
+address answers 404 and a role without the permission 403.
+
+Opening a form that shows saved confidential content counts as a read of the record and is logged
+with ``access_record(action=EDIT)``: the survivor form, an incident, the safety plan, a support or a
+livelihood record (their notes are confidential). Forms that show nothing saved — a new incident,
+consent, risk assessment, support, livelihood or note — are not reads, and neither is the consent
+withdrawal page (it shows the scope and dates only).
+
+Each "create" form is handled by a ``submit_*`` function shared with the intake wizard
+(casework.views.intake): it returns the bound form and the saved record, or None while the form has
+errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.access import Perm, requires
+from accounts.models import Membership
+from casework import risk, services
+from casework.access import get_case_for, get_case_record_for
+from casework.forms import (
+    ConsentForm,
+    ConsentWithdrawForm,
+    IncidentForm,
+    LivelihoodForm,
+    NoteForm,
+    RiskForm,
+    SafetyPlanForm,
+    ServiceForm,
+    SurvivorForm,
+    add_service_errors,
+    province_of,
+)
+from casework.models import (
+    Case,
+    CaseAccess,
+    Consent,
+    Incident,
+    LivelihoodSupport,
+    RiskAssessment,
+    SafetyPlan,
+    SupportService,
+)
 
 
-def survivor_edit(request, **kwargs):
-    raise Http404
+def acting(request: HttpRequest) -> Membership:
+    return request.membership  # type: ignore[attr-defined,no-any-return]
 
 
-def incident_create(request, **kwargs):
-    raise Http404
+def bound_data(request: HttpRequest) -> Any:
+    # Not ``request.POST or None``: an empty POST must still be a bound (and invalid) form.
+    return request.POST if request.method == "POST" else None
 
 
-def incident_edit(request, **kwargs):
-    raise Http404
+def _to_case(case: Case) -> HttpResponse:
+    return redirect("casework:case-detail", case.pk)
 
 
-def consent_create(request, **kwargs):
-    raise Http404
+def _log_read(request: HttpRequest, case: Case, what: str) -> None:
+    if request.method == "GET":
+        services.access_record(case=case, by=acting(request), action=CaseAccess.Action.EDIT, what=what)
 
 
-def consent_withdraw(request, **kwargs):
-    raise Http404
+def _render(request: HttpRequest, template: str, case: Case, form: Any, **context: Any) -> HttpResponse:
+    return render(request, f"casework/{template}", {"case": case, "form": form, "intake": None, **context})
 
 
-def risk_create(request, **kwargs):
-    raise Http404
+def _saved(request: HttpRequest) -> None:
+    messages.success(request, _("Saved."))
 
 
-def safety_plan_edit(request, **kwargs):
-    raise Http404
+@dataclass
+class Submitted:
+    """A create form after a request: saved (``record`` set) or to show again with its errors."""
+
+    form: Any
+    record: Any = None
+
+    @property
+    def saved(self) -> bool:
+        return self.record is not None
 
 
-def service_create(request, **kwargs):
-    raise Http404
+# --- Survivor -------------------------------------------------------------------------------------
 
 
-def service_edit(request, **kwargs):
-    raise Http404
+def survivor_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> SurvivorForm:
+    address = acting(request).organisation
+    return SurvivorForm(data, province=province_of(address.area), **kwargs)
 
 
-def livelihood_create(request, **kwargs):
-    raise Http404
+@requires(Perm.CASE_CHANGE)
+def survivor_edit(request: HttpRequest, pk: Any) -> HttpResponse:
+    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+    survivor = case.survivor
+    form = survivor_form(request, bound_data(request), instance=survivor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.survivor_update(survivor=survivor, by=acting(request),
+                                     version=form.cleaned_data["version"], **form.survivor_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            _saved(request)
+            return _to_case(case)
+    _log_read(request, case, "survivor form")
+    return _render(request, "survivor_form.html", case, form)
 
 
-def livelihood_edit(request, **kwargs):
-    raise Http404
+# --- Incident -------------------------------------------------------------------------------------
 
 
-def note_create(request, **kwargs):
-    raise Http404
+def submit_incident(request: HttpRequest, case: Case) -> Submitted:
+    form = IncidentForm(bound_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_record(case=case, by=acting(request), answers=form.answers(),
+                                                **form.record_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return Submitted(form, incident)
+    return Submitted(form)
+
+
+@requires(Perm.CASE_CHANGE)
+def incident_create(request: HttpRequest, pk: Any) -> HttpResponse:
+    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+    result = submit_incident(request, case)
+    if result.saved:
+        messages.success(request, _("Incident recorded. GBVIMS type: %(type)s.")
+                         % {"type": result.record.get_gbv_type_display()})
+        return _to_case(case)
+    return _render(request, "incident_form.html", case, result.form)
+
+
+@requires(Perm.CASE_CHANGE)
+def incident_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
+    case, incident = get_case_record_for(acting(request), Incident, case_pk=pk, pk=record_pk,
+                                         perm=Perm.CASE_CHANGE)
+    saved_type = incident.get_gbv_type_display()
+    form = IncidentForm(bound_data(request), instance=incident)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_update(incident=incident, by=acting(request),
+                                                version=form.cleaned_data["version"], answers=form.answers(),
+                                                **form.record_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Incident saved. GBVIMS type: %(type)s.")
+                             % {"type": incident.get_gbv_type_display()})
+            return _to_case(case)
+    _log_read(request, case, "incident form")
+    return _render(request, "incident_form.html", case, form, record=incident, gbv_type=saved_type)
+
+
+# --- Consent --------------------------------------------------------------------------------------
+
+
+def submit_consent(request: HttpRequest, case: Case) -> Submitted:
+    """Record one Consent per ticked scope; scopes already current are skipped (and said so)."""
+    form = ConsentForm(bound_data(request), case=case)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        current = set(case.consents.current().values_list("scope", flat=True))
+        recorded: list[Consent] = []
+        try:
+            with transaction.atomic():
+                for scope in data["scopes"]:
+                    if scope in current:
+                        continue
+                    recorded.append(services.consent_give(
+                        case=case, by=acting(request), scope=scope, given_by=data["given_by"],
+                        given_on=data["given_on"], guardian_name=data["guardian_name"],
+                    ))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return Submitted(form)
+        skipped = [str(Consent.Scope(s).label) for s in data["scopes"] if s in current]
+        if recorded:
+            messages.success(request, _("Consent recorded: %(scopes)s.")
+                             % {"scopes": ", ".join(str(c.get_scope_display()) for c in recorded)})
+        if skipped:
+            messages.info(request, _("Already recorded and still current, not recorded again: %(scopes)s.")
+                          % {"scopes": ", ".join(skipped)})
+        return Submitted(form, recorded or skipped)
+    return Submitted(form)
+
+
+def consent_context(case: Case) -> dict[str, Any]:
+    return {"current_consents": list(case.consents.current())}
+
+
+@requires(Perm.CASE_CHANGE)
+def consent_create(request: HttpRequest, pk: Any) -> HttpResponse:
+    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+    result = submit_consent(request, case)
+    if result.saved:
+        return _to_case(case)
+    return _render(request, "consent_form.html", case, result.form, **consent_context(case))
+
+
+@requires(Perm.CASE_CHANGE)
+def consent_withdraw(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
+    """Confirm, then withdraw at once: from this moment the scope counts as not consented."""
+    case, consent = get_case_record_for(acting(request), Consent, case_pk=pk, pk=record_pk,
+                                        perm=Perm.CASE_CHANGE)
+    form = ConsentWithdrawForm(bound_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_withdraw(consent=consent, by=acting(request),
+                                      on=form.cleaned_data["withdrawn_on"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Consent withdrawn: %(scope)s. It no longer applies from now on.")
+                             % {"scope": consent.get_scope_display()})
+            return _to_case(case)
+    return _render(request, "consent_withdraw.html", case, form, consent=consent,
+                   submit_label=_("Withdraw consent"))
+
+
+# --- Risk and safety ------------------------------------------------------------------------------
+
+
+def submit_risk(request: HttpRequest, case: Case) -> Submitted:
+    form = RiskForm(bound_data(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            assessment = services.risk_assess(case=case, by=acting(request), answers=form.answers(),
+                                              assessed_on=data["assessed_on"], raise_to=data["raise_to"],
+                                              notes=data["notes"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return Submitted(form)
+        _risk_messages(request, assessment, data["raise_to"])
+        return Submitted(form, assessment)
+    return Submitted(form)
+
+
+def _risk_messages(request: HttpRequest, assessment: RiskAssessment, raise_to: str) -> None:
+    messages.success(request, _("Risk assessed: %(level)s.") % {"level": assessment.get_level_display()})
+    computed = risk.RISK_ORDER.index(risk.RiskLevel(assessment.computed_level))
+    if raise_to and risk.RISK_ORDER.index(risk.RiskLevel(raise_to)) < computed:
+        messages.warning(request, _("The level stays at %(level)s: judgement can raise the level the "
+                                    "answers give, never lower it.")
+                         % {"level": assessment.get_computed_level_display()})
+
+
+@requires(Perm.CASE_CHANGE)
+def risk_create(request: HttpRequest, pk: Any) -> HttpResponse:
+    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+    result = submit_risk(request, case)
+    if result.saved:
+        return _to_case(case)
+    return _render(request, "risk_form.html", case, result.form)
+
+
+@requires(Perm.CASE_CHANGE)
+def safety_plan_edit(request: HttpRequest, pk: Any) -> HttpResponse:
+    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+    plan = SafetyPlan.objects.filter(case=case).first()
+    form = SafetyPlanForm(bound_data(request), plan=plan)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.safety_plan_save(case=case, by=acting(request), version=data["version"],
+                                      checklist=data["checklist"], plan=data["plan"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            _saved(request)
+            return _to_case(case)
+    if plan is not None:
+        _log_read(request, case, "safety plan form")
+    return _render(request, "safety_plan_form.html", case, form, record=plan)
+
+
+# --- Support --------------------------------------------------------------------------------------
+
+
+def submit_service(request: HttpRequest, case: Case) -> Submitted:
+    form = ServiceForm(bound_data(request), address=case.trusted_address)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = services.service_record(case=case, by=acting(request), **form.record_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return Submitted(form, service)
+    return Submitted(form)
+
+
+@requires(Perm.CASE_CHANGE)
+def service_create(request: HttpRequest, pk: Any) -> HttpResponse:
+    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+    result = submit_service(request, case)
+    if result.saved:
+        _saved(request)
+        return _to_case(case)
+    return _render(request, "service_form.html", case, result.form)
+
+
+@requires(Perm.CASE_CHANGE)
+def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
+    case, service = get_case_record_for(acting(request), SupportService, case_pk=pk, pk=record_pk,
+                                        perm=Perm.CASE_CHANGE)
+    form = ServiceForm(bound_data(request), instance=service, address=case.trusted_address)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.service_update(service=service, by=acting(request),
+                                    version=form.cleaned_data["version"], **form.record_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            _saved(request)
+            return _to_case(case)
+    _log_read(request, case, "support form")
+    return _render(request, "service_form.html", case, form, record=service)
+
+
+@requires(Perm.CASE_CHANGE)
+def livelihood_create(request: HttpRequest, pk: Any) -> HttpResponse:
+    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+    form = LivelihoodForm(bound_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.livelihood_record(case=case, by=acting(request), **form.record_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            _saved(request)
+            return _to_case(case)
+    return _render(request, "livelihood_form.html", case, form)
+
+
+@requires(Perm.CASE_CHANGE)
+def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
+    case, support = get_case_record_for(acting(request), LivelihoodSupport, case_pk=pk, pk=record_pk,
+                                        perm=Perm.CASE_CHANGE)
+    form = LivelihoodForm(bound_data(request), instance=support)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.livelihood_update(support=support, by=acting(request),
+                                       version=form.cleaned_data["version"], **form.record_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            _saved(request)
+            return _to_case(case)
+    _log_read(request, case, "livelihood form")
+    return _render(request, "livelihood_form.html", case, form, record=support)
+
+
+# --- Notes ----------------------------------------------------------------------------------------
+
+
+@requires(Perm.CASE_CHANGE)
+def note_create(request: HttpRequest, pk: Any) -> HttpResponse:
+    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+    form = NoteForm(bound_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.note_add(case=case, by=acting(request), text=form.cleaned_data["text"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Note added."))
+            return _to_case(case)
+    return _render(request, "note_form.html", case, form)
 
