@@ -395,3 +395,16 @@ class EncryptedManager(models.Manager.from_queryset(EncryptedQuerySet)):  # type
 def sealed_prefix(kid: str) -> str:
     """Every token sealed under ``kid`` starts with this (used by rotation to find stale values)."""
     return f"{TOKEN_HEAD}{kid}."
+
+
+def full_clean(obj: models.Model) -> None:
+    """``obj.full_clean()`` for models with encrypted fields.
+
+    Django evaluates check constraints in Python by running their condition as SQL with the
+    instance's values; a condition over an encrypted column would then compare plaintext in SQL,
+    which the field refuses. Those constraints are left to the database (which checks the sealed
+    value); every other constraint and all field validation run as usual. Services check such rules
+    first with a readable message.
+    """
+    obj.full_clean(validate_constraints=False)
+    obj.validate_constraints(exclude={f.name for f in encrypted_fields(type(obj))})

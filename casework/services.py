@@ -19,7 +19,7 @@ from accounts.models import Membership, Organisation, Role
 from casework import gbv, risk
 from casework.crypto import name_birth_year_index, phone_index
 from casework.deadlines import CHILD_SUPPORT_PLAN_WORKING_DAYS, add_working_days
-from casework.fields import encrypted_fields
+from casework.fields import full_clean
 from casework.models import (
     AgeBand,
     Case,
@@ -57,11 +57,7 @@ def _stamp(obj: models.Model, *, by: Membership | None, reason: str) -> None:
 
 
 def _save(obj: models.Model, *, by: Membership | None, reason: str) -> None:
-    obj.full_clean(validate_constraints=False)
-    # A check constraint over an encrypted column (Consent: a guardian is named) cannot be evaluated in
-    # Python — it would compare plaintext in SQL and the field refuses that. The database still
-    # enforces it on the sealed value, and the service checks it first with a readable message.
-    obj.validate_constraints(exclude={f.name for f in encrypted_fields(type(obj))})
+    full_clean(obj)
     _stamp(obj, by=by, reason=reason)
     obj.save()
 
@@ -386,7 +382,7 @@ def service_record(*, case: Case, by: Membership, **fields: Any) -> SupportServi
     _require_case_member(case, by)
     fields.setdefault("provider", case.trusted_address)
     service = SupportService(case=case, recorded_by=by, **fields)
-    service.full_clean()
+    full_clean(service)
     service.nights = service.computed_nights
     _save(service, by=by, reason="support recorded")
     return service
@@ -397,7 +393,7 @@ def service_update(*, service: SupportService, by: Membership, version: int | No
     _require_case_member(service.case, by)
     service = _lock_current(service, version=version)
     _apply(service, fields)
-    service.full_clean()
+    full_clean(service)
     service.nights = service.computed_nights
     service.version += 1
     _save(service, by=by, reason="support updated")
