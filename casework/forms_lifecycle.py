@@ -1,0 +1,294 @@
+"""Small forms for case lists and the case lifecycle: search and filters, close, assign, support plan.
+
+Names and phone numbers are searched only through the keyed blind indexes: the search form turns what
+was typed into an index value here, and the plaintext goes no further than this form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, Organisation, Role
+from casework.crypto import name_birth_year_index, phone_index
+from casework.models import Case
+from casework.normalise import InvalidPhoneNumber, normalise_name
+from casework.risk import RiskLevel
+
+# Typed dates: the browser's date picker sends ISO; a hand-typed date is day first, as in Vietnam.
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
+
+# The survivor-code alphabet (casework.models.new_survivor_code): a whole code or its beginning.
+_CODE_CHARS = "ACDEFGHJKMNPQRTUVWXY34679"
+_CODE_RE = re.compile(rf"[{_CODE_CHARS}]{{1,4}}(-[{_CODE_CHARS}]{{0,4}})?|[{_CODE_CHARS}]{{5,8}}")
+_PHONE_LIKE_RE = re.compile(r"[+0-9 .\-()/]+")
+
+RISK_NOT_ASSESSED = "none"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def date_field(label: Any, *, required: bool = True, **kwargs: Any) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=required, widget=DateInput(), input_formats=DATE_INPUT_FORMATS,
+        error_messages={"invalid": _("Enter a date as day/month/year, for example 05/03/2025."),
+                        "required": _("Enter the date.")},
+        **kwargs,
+    )
+
+
+def _choice_errors() -> dict[str, Any]:
+    return {"invalid_choice": _("Choose one of the options in the list.")}
+
+
+# --- Case list ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Search:
+    """What the search box asked for. ``value`` is a code prefix or a blind-index value, never a name."""
+
+    kind: str  # "code", "name" or "phone"
+    value: str
+
+    @property
+    def is_personal(self) -> bool:
+        return self.kind in ("name", "phone")
+
+
+def _as_code(text: str) -> str | None:
+    code = text.replace(" ", "").upper()
+    if not _CODE_RE.fullmatch(code):
+        return None
+    if "-" not in code and len(code) > 4:
+        code = f"{code[:4]}-{code[4:]}"
+    return code
+
+
+class CaseSearchForm(forms.Form):
+    """The case list's search box and filters.
+
+    ``allow_personal`` is False for a GET request: a name or a phone number must never travel in the
+    URL (browser history, server logs), so they are accepted only from the POSTed form.
+    """
+
+    q = forms.CharField(
+        label=_("Survivor code, name or phone"), required=False, max_length=200,
+        help_text=_("A name is searched together with the birth year."),
+    )
+    birth_year = forms.IntegerField(
+        label=_("Birth year"), required=False, min_value=1900, max_value=2100,
+        error_messages={"invalid": _("Enter a year such as 1990."),
+                        "min_value": _("Enter a year between 1900 and this year."),
+                        "max_value": _("Enter a year between 1900 and this year.")},
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False, error_messages=_choice_errors(),
+                               choices=[("", _("Open and closed")), *Case.Status.choices])
+    risk = forms.ChoiceField(label=_("Risk level"), required=False, error_messages=_choice_errors(),
+                             choices=[("", _("Any")), *RiskLevel.choices,
+                                      (RISK_NOT_ASSESSED, _("Not assessed"))])
+    open_tasks = forms.BooleanField(label=_("Only cases with an open task (child support plan not done)"),
+                                    required=False)
+    opened_from = date_field(_("Opened from"), required=False)
+    opened_to = date_field(_("Opened until"), required=False)
+
+    # Filters that may go into a URL (everything but the search box when it holds a name or phone).
+    URL_FIELDS = ("status", "risk", "open_tasks", "opened_from", "opened_to")
+
+    def __init__(self, *args: Any, allow_personal: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allow_personal = allow_personal
+        self.fields["q"].widget.attrs.update({"autocomplete": "off", "autocapitalize": "characters"})
+        self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["search"] = None
+        q = (data.get("q") or "").strip()
+        year = data.get("birth_year")
+        if "q" in self.errors or "birth_year" in self.errors:
+            return data
+        if not q:
+            if year:
+                self.add_error("q", _("Enter the name to search for with this birth year."))
+            self._check_dates(data)
+            return data
+        if year:
+            if not normalise_name(q):
+                self.add_error("q", _("Enter a name made of letters."))
+                return data
+            if year > timezone.localdate().year:
+                self.add_error("birth_year", _("Enter a year between 1900 and this year."))
+                return data
+            search = Search("name", name_birth_year_index(full_name=q, birth_year=year))
+        else:
+            search = self._search_without_year(q)
+        if search is None:
+            return data
+        if search.is_personal and not self.allow_personal:
+            self.add_error("q", _("Search for a name or a phone number with the Search button."))
+            return data
+        data["search"] = search
+        self._check_dates(data)
+        return data
+
+    def _search_without_year(self, q: str) -> Search | None:
+        try:
+            return Search("phone", phone_index(q))
+        except InvalidPhoneNumber as exc:
+            phone_error = exc
+        code = _as_code(q)
+        if code:
+            return Search("code", code)
+        if _PHONE_LIKE_RE.fullmatch(q):
+            self.add_error("q", phone_error.args[0])
+        else:
+            self.add_error("birth_year", _("To search by name, also enter her birth year."))
+        return None
+
+    def _check_dates(self, data: dict[str, Any]) -> None:
+        start, end = data.get("opened_from"), data.get("opened_to")
+        if start and end and start > end:
+            self.add_error("opened_to", _("This date is before the “opened from” date."))
+
+    def url_params(self) -> dict[str, str]:
+        """The valid search as URL parameters: filters and a survivor code only."""
+        params: dict[str, str] = {}
+        search = self.cleaned_data.get("search")
+        if search is not None and search.kind == "code":
+            params["q"] = search.value
+        for name in self.URL_FIELDS:
+            value = self.cleaned_data.get(name)
+            if value in (None, "", False):
+                continue
+            if isinstance(value, dt.date):
+                value = value.isoformat()
+            params[name] = "1" if value is True else value
+        return params
+
+    def filter(self, cases: models.QuerySet[Case]) -> models.QuerySet[Case]:
+        """Apply the valid search and filters to ``cases`` (already limited to what the user may see)."""
+        data = self.cleaned_data
+        search: Search | None = data.get("search")
+        if search is not None:
+            if search.kind == "code":
+                cases = cases.filter(survivor__code__istartswith=search.value)
+            elif search.kind == "name":
+                cases = cases.filter(survivor__name_birth_year_index=search.value)
+            else:
+                cases = cases.filter(survivor__phone_index=search.value)
+        if data.get("status"):
+            cases = cases.filter(status=data["status"])
+        if data.get("risk"):
+            cases = cases.filter(risk_level="" if data["risk"] == RISK_NOT_ASSESSED else data["risk"])
+        if data.get("opened_from"):
+            cases = cases.filter(opened_on__gte=data["opened_from"])
+        if data.get("opened_to"):
+            cases = cases.filter(opened_on__lte=data["opened_to"])
+        if data.get("open_tasks"):
+            # The earliest due date first: overdue plans lead the list.
+            cases = cases.filter(
+                status=Case.Status.OPEN, support_plan_due_on__isnull=False, support_plan_done_on__isnull=True,
+            ).order_by("support_plan_due_on", "-opened_on", "pk")
+        return cases
+
+
+# --- Supervision list -----------------------------------------------------------------------------
+
+
+class SupervisionFilterForm(forms.Form):
+    trusted_address = forms.ModelChoiceField(
+        label=_("Trusted address"), queryset=Organisation.objects.none(), required=False,
+        empty_label=_("All trusted addresses"), to_field_name="pk",
+        error_messages={"invalid_choice": _("Choose one of the trusted addresses in the list.")},
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False, error_messages=_choice_errors(),
+                               choices=[("", _("Open and closed")), *Case.Status.choices])
+
+    def __init__(self, *args: Any, addresses: models.QuerySet[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["trusted_address"].queryset = addresses  # type: ignore[attr-defined]
+
+    def filter(self, cases: models.QuerySet[Case]) -> models.QuerySet[Case]:
+        if self.cleaned_data.get("trusted_address"):
+            cases = cases.filter(trusted_address=self.cleaned_data["trusted_address"])
+        if self.cleaned_data.get("status"):
+            cases = cases.filter(status=self.cleaned_data["status"])
+        return cases
+
+
+# --- Lifecycle ------------------------------------------------------------------------------------
+
+
+class CaseCloseForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Why is the case closing?"), choices=[("", "—"), *Case.ClosureReason.choices],
+        error_messages={"required": _("Choose the reason for closing the case."), **_choice_errors()},
+    )
+    on = date_field(_("Closing date"), initial=timezone.localdate)
+
+    def clean_on(self) -> dt.date:
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise ValidationError(_("The closing date cannot be in the future."))
+        return on
+
+
+class CaseAssignForm(forms.Form):
+    volunteers = forms.ModelMultipleChoiceField(
+        label=_("Who looks after this case?"), queryset=Membership.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one person."),
+            "invalid_choice": _("Choose only active members of this trusted address."),
+            "invalid_pk_value": _("Choose only active members of this trusted address."),
+        },
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("version", case.version)
+        super().__init__(*args, **kwargs)
+        field = self.fields["volunteers"]
+        field.queryset = assignable_members(case)  # type: ignore[attr-defined]
+        field.label_from_instance = _member_label  # type: ignore[attr-defined]
+
+
+def assignable_members(case: Case) -> models.QuerySet[Membership]:
+    """Active volunteers and leads of the case's own trusted address."""
+    return (Membership.objects.active()
+            .filter(organisation_id=case.trusted_address_id, role__in=(Role.VOLUNTEER, Role.LEAD))
+            .select_related("user").order_by("role", "user__username"))
+
+
+def member_name(membership: Membership) -> str:
+    user = membership.user
+    return user.get_full_name() or user.get_username()
+
+
+def _member_label(membership: Membership) -> str:
+    return f"{member_name(membership)} · {membership.get_role_display()}"
+
+
+class SupportPlanDoneForm(forms.Form):
+    on = date_field(_("Date the support plan was made"), initial=timezone.localdate)
+
+    def clean_on(self) -> dt.date:
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise ValidationError(_("The date cannot be in the future."))
+        return on
