@@ -1,0 +1,1 @@
+"""Benchmarks: scripts run by hand against a dedicated database, never part of the test suite."""
