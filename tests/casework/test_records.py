@@ -373,7 +373,7 @@ def test_an_impossible_date_is_refused_in_vietnamese(cast, fresh_case):
     client = signed_in(cast.volunteer_a)  # Vietnamese, the default language
     response = client.post(url("incident-create", fresh_case), incident_data(occurred_on="31/02/2024"))
     assert response.status_code == 200
-    assert "Ngày này không tồn tại" in response.content.decode()
+    assert "Ngày này không có thật: hãy kiểm tra lại ngày và tháng." in response.content.decode()
 
 
 def test_a_future_date_is_refused(cast, alice, fresh_case):
