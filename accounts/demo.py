@@ -12,7 +12,8 @@ statistics office's list.
 Extension point for the other apps
 ----------------------------------
 ``accounts`` must not import casework, referrals or indicators, so they add their own demo data by
-registering a builder from their ``AppConfig.ready()``::
+registering a builder from their ``AppConfig.ready()`` (importing this module there, not at the top of
+``apps.py``)::
 
     from accounts.demo import ADDRESS_A, Demo, register_builder
 
@@ -154,9 +155,8 @@ class DemoPlan:
             memberships = tuple(m for m in user.memberships if m[1] in org_keys)
             if memberships:
                 users.append(UserSpec(user.username, user.first_name, user.last_name, memberships))
-        return DemoPlan(
-            units=tuple(u for u in self.units if u.code in kept), organisations=organisations, users=tuple(users)
-        )
+        units = tuple(u for u in self.units if u.code in kept)
+        return DemoPlan(units=units, organisations=organisations, users=tuple(users))
 
 
 def parse_province_code(raw: str) -> str:
@@ -189,7 +189,9 @@ def clean_province_name(raw: str) -> str:
     return name
 
 
-def demo_plan(*, province_code: str = DEFAULT_PROVINCE_CODE, province_name: str = DEFAULT_PROVINCE_NAME) -> DemoPlan:
+def demo_plan(
+    *, province_code: str = DEFAULT_PROVINCE_CODE, province_name: str = DEFAULT_PROVINCE_NAME
+) -> DemoPlan:
     L = AdminUnit.Level
     K = Organisation.Kind
     NEW = Organisation.ProgrammeStatus.NEW
@@ -221,7 +223,9 @@ def demo_plan(*, province_code: str = DEFAULT_PROVINCE_CODE, province_name: str 
         UnitSpec(L.VILLAGE, "23437-02", "Thôn Đắk Dơn", "23437"),
     )
 
-    def address(key: str, place: str, area: str, on: dt.date, status: str, active: bool = True) -> OrganisationSpec:
+    def address(
+        key: str, place: str, area: str, on: dt.date, status: str, active: bool = True
+    ) -> OrganisationSpec:
         return OrganisationSpec(key, f"Địa chỉ tin cậy {place}", K.TRUSTED_ADDRESS, area, on, status, active)
 
     organisations = (
@@ -244,7 +248,8 @@ def demo_plan(*, province_code: str = DEFAULT_PROVINCE_CODE, province_name: str 
         OrganisationSpec("health_mang_canh", "Trạm Y tế xã Măng Cành", K.HEALTH_STATION, "23479"),
         OrganisationSpec(HEALTH_B, "Trạm Y tế xã Hiếu", K.HEALTH_STATION, "23482"),
         OrganisationSpec("health_mang_ri", "Trạm Y tế xã Măng Ri", K.HEALTH_STATION, "23437"),
-        OrganisationSpec(LEGAL_AID, f"Trung tâm Trợ giúp pháp lý Nhà nước tỉnh {province_name}", K.LEGAL_AID, p),
+        OrganisationSpec(LEGAL_AID, f"Trung tâm Trợ giúp pháp lý Nhà nước tỉnh {province_name}",
+                         K.LEGAL_AID, p),
         OrganisationSpec(SOCIAL_PROTECTION, f"Trung tâm Công tác xã hội tỉnh {province_name}",
                          K.SOCIAL_PROTECTION, p),
         # The Women's Union, which runs Project 8.
@@ -293,8 +298,8 @@ class Demo:
     """
 
     password: str
-    province: AdminUnit
-    log: Callable[[str], object] = print
+    province_code: str
+    log: Callable[[str], object] = lambda message: None
     verbosity: int = 1
     units: dict[str, AdminUnit] = field(default_factory=dict)  # by official code
     organisations: dict[str, Organisation] = field(default_factory=dict)  # by plan key
@@ -303,6 +308,10 @@ class Demo:
     existing: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     _plural: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def province(self) -> AdminUnit:
+        return self.units[self.province_code]
 
     def say(self, message: str, *, level: int = 1) -> None:
         if self.verbosity >= level:
@@ -373,7 +382,7 @@ def build_demo(
     province_code: str = DEFAULT_PROVINCE_CODE,
     province_name: str = DEFAULT_PROVINCE_NAME,
     only_area: str | None = None,
-    log: Callable[[str], object] = print,
+    log: Callable[[str], object] = lambda message: None,
     verbosity: int = 1,
 ) -> Demo:
     """Build (or find) the accounts part of the demo and return what it holds.
@@ -389,10 +398,9 @@ def build_demo(
         plan = plan.limited_to(parse_area_code(only_area))
     check_password(password, plan.users)
 
-    demo = Demo(password=password, province=None, log=log, verbosity=verbosity)  # type: ignore[arg-type]
+    demo = Demo(password=password, province_code=plan.units[0].code, log=log, verbosity=verbosity)
     demo.say(str(_("Administrative units")))
     _build_units(demo, plan.units)
-    demo.province = demo.units[plan.units[0].code]
     demo.say(str(_("Organisations")))
     _build_organisations(demo, plan.organisations)
     demo.say(str(_("Users and memberships")))
@@ -410,8 +418,8 @@ def _build_units(demo: Demo, specs: Iterable[UnitSpec]) -> None:
             unit = services.admin_unit_create(level=spec.level, code=spec.code, name=spec.name, parent=parent)
         elif unit.parent_id != (parent.pk if parent else None):
             raise DemoError(
-                _("The unit with code %(code)s (%(name)s) already exists under %(actual)s, not under %(expected)s. "
-                  "Use the province code it belongs to, or a fresh database.")
+                _("The unit with code %(code)s (%(name)s) already exists under %(actual)s, not under "
+                  "%(expected)s. Use the province code it belongs to, or a fresh database.")
                 % {"code": spec.code, "name": unit.name, "actual": unit.parent or "—", "expected": parent}
             )
         demo.units[spec.code] = unit

@@ -84,7 +84,8 @@ class Command(BaseCommand):
             out.write(_("%(kind)s: %(created)d created, %(existing)d already there")
                       % {"kind": capfirst(plural), "created": created, "existing": existing})
         if demo.warnings:
-            out.write(self.style.WARNING(_("%(count)d warning(s), see above.") % {"count": len(demo.warnings)}))
+            warnings = _("%(count)d warning(s), see above.") % {"count": len(demo.warnings)}
+            out.write(self.style.WARNING(warnings))
 
         headings = (_("Username"), _("Role"), _("Organisation"), _("2-step code"))
         rows = []
@@ -100,7 +101,8 @@ class Command(BaseCommand):
         widths = [max(len(str(cell)) for cell in column) for column in zip(headings, *rows, strict=False)]
 
         def line(cells: tuple[str, ...]) -> str:
-            return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+            padded = (str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True))
+            return "  ".join(padded).rstrip()
 
         out.write("")
         out.write(self.style.MIGRATE_HEADING(_("Demo users")))
