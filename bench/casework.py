@@ -185,18 +185,26 @@ def survivor_code(index: int) -> str:
     return f"{''.join(chars[:4])}-{''.join(chars[4:])}"
 
 
-def build_layout(*, addresses: int, say: Callable[[str], object]) -> Layout:
+def build_layout(*, addresses: int, cases: int, say: Callable[[str], object]) -> Layout:
     """The province → district → commune → village tree with one trusted address per village, one
-    volunteer per address. Built once; found again on later runs."""
+    volunteer per address. Built once; found again on later runs.
+
+    The spread of cases over addresses is computed for the target size, so a database serves one
+    size: the province's name records it, and another size is refused.
+    """
     from django.db import transaction
 
     from accounts.models import AdminUnit, Membership, Organisation, Role
 
+    name = f"{PROVINCE_NAME} ({cases} cases)"
     province = AdminUnit.objects.filter(level=AdminUnit.Level.PROVINCE, code=PROVINCE_CODE).first()
     if province is None:
         say(f"Building {addresses:,} trusted addresses")
         with transaction.atomic():
-            _build_tree(addresses)
+            _build_tree(addresses, province_name=name)
+    elif province.name != name:
+        raise BenchError(f"This database was filled as “{province.name}”, not for {cases:,} cases: run with "
+                         "--reset, or point DATABASE_URL at another bench database.")
     else:
         say("Using the trusted addresses already in the database")
     found = list(Organisation.objects.filter(area__path__startswith=f"p{PROVINCE_CODE}/",
@@ -210,14 +218,14 @@ def build_layout(*, addresses: int, say: Callable[[str], object]) -> Layout:
     return Layout(addresses=found, volunteers=volunteers, typical=volunteers[0], heavy=volunteers[1])
 
 
-def _build_tree(addresses: int) -> None:
+def _build_tree(addresses: int, *, province_name: str) -> None:
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
 
     from accounts.models import AdminUnit, Membership, Organisation, Role, User
 
     L = AdminUnit.Level
-    province = AdminUnit(level=L.PROVINCE, code=PROVINCE_CODE, name=PROVINCE_NAME, parent=None)
+    province = AdminUnit(level=L.PROVINCE, code=PROVINCE_CODE, name=province_name, parent=None)
     province.path = AdminUnit.path_for(level=L.PROVINCE, code=PROVINCE_CODE, parent=None)
     province.save()
     villages: list[AdminUnit] = []
@@ -270,40 +278,76 @@ def _build_tree(addresses: int) -> None:
 
 def fill(
     *, cases: int, addresses: int = PROGRAMME_ADDRESSES, heavy: int = HEAVY_CASES, batch: int = 5000,
-    say: Callable[[str], object] = lambda message: None, progress_stream: Any = None,
+    workers: int = 1, say: Callable[[str], object] = lambda message: None, progress_stream: Any = None,
 ) -> Layout:
-    """Fill (or top up) the database to ``cases`` synthetic cases and return the layout.
+    """Fill the database with ``cases`` synthetic cases and return the layout.
 
-    Resumable: rows are written by index, a batch per transaction, so an interrupted fill continues
-    where it stopped.
+    Resumable: cases are numbered and each batch is one transaction, so a batch is there entirely or
+    not at all; a run after an interruption writes only the missing batches. ``workers`` > 1 writes
+    batches from that many processes (PostgreSQL only).
     """
-    from django.db import transaction
+    from django.db import connections
     from django.utils import timezone
 
-    from casework.models import Case
-
     started = time.perf_counter()
-    layout = build_layout(addresses=addresses, say=say)
-    plan = case_addresses(cases=cases, addresses=addresses, heavy=heavy)
-    synthetic = Case.objects.filter(trusted_address__in=layout.addresses).exclude(survivor__code=DETAIL_CODE)
-    done = synthetic.count()
-    if done > cases:
-        say(f"The database already holds {done:,} synthetic cases (more than {cases:,}); measuring those.")
-    elif done < cases:
-        say(f"Filling {cases - done:,} cases ({done:,} already there), in batches of {batch:,}")
-        writer = _BatchWriter(layout, today=timezone.localdate())
+    layout = build_layout(addresses=addresses, cases=cases, say=say)
+    batches = [(start, min(start + batch, cases)) for start in range(0, cases, batch)]
+    missing = _missing_batches(batches)
+    todo = sum(stop - start for start, stop in missing)
+    if todo:
+        say(f"Filling {todo:,} cases ({cases - todo:,} already there), in batches of {batch:,}"
+            + (f", {workers} processes" if workers > 1 else ""))
         progress = Progress(cases, "cases", progress_stream)
-        progress.update(done)
-        for start in range(done, cases, batch):
-            stop = min(start + batch, cases)
-            with transaction.atomic():
-                writer.write(range(start, stop), plan)
-            progress.update(stop)
-        layout.filled_now = cases - done
+        progress.update(cases - todo)
+        _FILL.update(layout=layout, plan=case_addresses(cases=cases, addresses=addresses, heavy=heavy),
+                     today=timezone.localdate(), writer=None)
+        written = cases - todo
+        if workers > 1:
+            import multiprocessing
+
+            connections.close_all()  # each process opens its own connection
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for size in pool.imap_unordered(_write_batch, missing):
+                    written += size
+                    progress.update(written)
+        else:
+            for span in missing:
+                written += _write_batch(span)
+                progress.update(written)
+        _FILL.clear()
+        layout.filled_now = todo
     _build_detail_case(layout)
     _count(layout)
     layout.fill_seconds = time.perf_counter() - started
     return layout
+
+
+# What the batch writers share (set before the worker processes fork).
+_FILL: dict[str, Any] = {}
+
+
+def _missing_batches(batches: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The batches not yet written: a batch is complete when the survivor of its last case exists."""
+    from casework.models import Survivor
+
+    last_codes = {survivor_code(stop - 1): (start, stop) for start, stop in batches}
+    present: set[str] = set()
+    codes = list(last_codes)
+    for chunk in range(0, len(codes), 1000):
+        found = Survivor.objects.filter(code__in=codes[chunk:chunk + 1000]).values_list("code", flat=True)
+        present |= set(found)
+    return [span for code, span in last_codes.items() if code not in present]
+
+
+def _write_batch(span: tuple[int, int]) -> int:
+    from django.db import transaction
+
+    if _FILL.get("writer") is None:
+        _FILL["writer"] = _BatchWriter(_FILL["layout"], today=_FILL["today"])
+    start, stop = span
+    with transaction.atomic():
+        _FILL["writer"].write(range(start, stop), _FILL["plan"])
+    return stop - start
 
 
 class _BatchWriter:
@@ -637,8 +681,9 @@ def machine() -> dict[str, str]:
     if meminfo.exists():
         kib = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
         memory = f"{kib / 1024 / 1024:.1f} GiB"
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
     return {"cpus": str(os.cpu_count()), "memory": memory, "postgresql": server,
-            "python": sys.version.split()[0]}
+            "python": sys.version.split()[0], "load_average_1_5_15_min": load}
 
 
 def table(layout: Layout, pages: Sequence[PageFigure], crypto: CryptoFigure | None) -> str:
@@ -673,6 +718,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--heavy", type=int, default=HEAVY_CASES,
                         help=f"cases at the heavy address (default {HEAVY_CASES:,})")
     parser.add_argument("--batch", type=int, default=5000, help="rows per bulk insert and transaction")
+    parser.add_argument("--workers", type=int, default=1, help="processes writing batches (default 1)")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per page (default 50)")
     parser.add_argument("--survivors", type=int, default=200,
                         help="survivors saved and read for the crypto figures")
@@ -705,7 +751,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         django.setup()
         say("Migrating")
         call_command("migrate", verbosity=0)
-        layout = fill(cases=args.cases, addresses=args.addresses, heavy=args.heavy, batch=args.batch, say=say)
+        layout = fill(cases=args.cases, addresses=args.addresses, heavy=args.heavy, batch=args.batch,
+                      workers=args.workers, say=say)
         say(f"Fill: {layout.filled_now:,} cases written in {_duration(layout.fill_seconds)}")
         if args.fill_only:
             return 0
@@ -720,6 +767,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             say("Measuring pages")
             pages = measure_pages(layout, repeats=args.requests)
         print(table(layout, pages, crypto))
+        facts = machine()
+        print(f"\nMachine: {facts['cpus']} CPUs, {facts['memory']}, PostgreSQL {facts['postgresql']}, "
+              f"Python {facts['python']}; load average after measuring: {facts['load_average_1_5_15_min']}")
         if args.explain:
             for page in pages:
                 if page.slowest_sql:
@@ -729,7 +779,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps({
-                "date": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+                "date": dt.datetime.now().isoformat(timespec="seconds"), "machine": facts,
                 "cases": layout.total_cases, "typical_cases": layout.typical_cases,
                 "heavy_cases": layout.heavy_cases, "fill_seconds": layout.fill_seconds,
                 "filled_now": layout.filled_now,
