@@ -710,7 +710,8 @@ class CaseNote(models.Model):
 # --- Read-access log ------------------------------------------------------------------------------
 
 
-class AccessLogQuerySet(models.QuerySet["CaseAccess"]):
+class AccessLogQuerySet(AuditedQuerySet):
+    # Append-only: AuditedQuerySet refuses update()/bulk_update(), so a log row cannot be rewritten in bulk.
     def for_survivor(self, survivor: Survivor) -> AccessLogQuerySet:
         return self.filter(survivor=survivor)
 

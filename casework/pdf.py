@@ -134,8 +134,10 @@ class SafeURLFetcher(URLFetcher):
         found = _static_path(normalised)
         if found is None:
             raise RefusedURL("A static file the document needs was not found.")
-        mime = "text/css" if suffix == ".css" else (mimetypes.guess_type(found.name)[0] or "application/octet-stream")
-        headers = {"Content-Type": f"{mime}; charset=utf-8" if mime == "text/css" else mime}
+        if suffix == ".css":
+            headers = {"Content-Type": "text/css; charset=utf-8"}
+        else:
+            headers = {"Content-Type": mimetypes.guess_type(found.name)[0] or "application/octet-stream"}
         return URLFetcherResponse(url, body=found.read_bytes(), headers=headers)
 
     def _font(self, url: str, path: str) -> URLFetcherResponse:
@@ -194,8 +196,9 @@ def render_pdf(html: str) -> bytes:
         return document.write_pdf(stylesheets=[base], font_config=fonts)
     except FatalURLFetchingError as exc:
         # Our own refusals carry no URL; WeasyPrint's generic fatal error would, so it is not chained.
-        message = str(exc) if isinstance(exc, RefusedURL) else "A resource of the document could not be loaded."
-        raise PDFRenderError(message) from None
+        if isinstance(exc, RefusedURL):
+            raise PDFRenderError(str(exc)) from None
+        raise PDFRenderError("A resource of the document could not be loaded.") from None
 
 
 # --- The case summary -------------------------------------------------------------------------
@@ -227,10 +230,10 @@ def _facts(obj: Any, names: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(capfirst(obj._meta.get_field(name).verbose_name), _display(obj, name)) for name in names]
 
 
-SURVIVOR_FIELDS = ("full_name", "other_names", "date_of_birth", "birth_year", "sex", "ethnicity", "disability",
-                   "phone", "address", "national_id", "guardian_contact", "commune")
-CASE_FIELDS = ("status", "opened_on", "closed_on", "closure_reason", "trusted_address", "risk_level", "age_band",
-               "support_plan_due_on", "support_plan_done_on")
+SURVIVOR_FIELDS = ("full_name", "other_names", "date_of_birth", "birth_year", "sex", "ethnicity",
+                   "disability", "phone", "address", "national_id", "guardian_contact", "commune")
+CASE_FIELDS = ("status", "opened_on", "closed_on", "closure_reason", "trusted_address", "risk_level",
+               "age_band", "support_plan_due_on", "support_plan_done_on")
 INCIDENT_FIELDS = ("occurred_on", "place_type", "gbv_type", "perpetrator_relationship", "perpetrator_sex",
                    "perpetrator_age", "previously_reported", "first_reported_on")
 INCIDENT_FLAGS = ("domestic_violence", "intimate_partner", "trafficking", "child_marriage",
@@ -255,7 +258,8 @@ def case_summary_context(
         marks = [*incident.legal_harms,
                  *(str(Incident._meta.get_field(name).verbose_name) for name in INCIDENT_FLAGS
                    if getattr(incident, name))]
-        incidents.append({"facts": _facts(incident, INCIDENT_FIELDS), "marks": marks, "text": incident.narrative})
+        incidents.append({"facts": _facts(incident, INCIDENT_FIELDS), "marks": marks,
+                          "text": incident.narrative})
     risk_assessments = [
         {
             "record": assessment,
@@ -281,7 +285,8 @@ def case_summary_context(
                           if item in SafetyPlan.Item.values] if safety_plan else []),
         "services": [{"facts": _facts(s, SERVICE_FIELDS), "text": s.notes}
                      for s in case.services.select_related("provider")],
-        "livelihood": [{"facts": _facts(s, LIVELIHOOD_FIELDS), "text": s.notes} for s in case.livelihood_supports.all()],
+        "livelihood": [{"facts": _facts(s, LIVELIHOOD_FIELDS), "text": s.notes}
+                       for s in case.livelihood_supports.all()],
         "notes": [{"at": _display(n, "created_at"), "author": display_name(n.author.user), "text": n.text}
                   for n in case.notes.select_related("author__user")],
         "printed_at": timezone.localtime(printed_at or timezone.now()),
@@ -290,7 +295,9 @@ def case_summary_context(
     }
 
 
-def render_case_summary(case: Case, *, printed_by: Membership, printed_at: dt.datetime | None = None) -> bytes:
+def render_case_summary(
+    case: Case, *, printed_by: Membership, printed_at: dt.datetime | None = None,
+) -> bytes:
     """The case summary as a PDF: the whole record, with who printed it and when.
 
     The caller has passed the gate and records the access (``CaseAccess.Action.PRINT_SUMMARY``).

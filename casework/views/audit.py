@@ -33,12 +33,18 @@ SURVIVOR_ACCESS_PAGE_SIZE = 200
 # What each kind of read did, as the end of a sentence to a survivor. Full sentences per action (not
 # glued fragments) so each language can order the words its own way.
 ACCESS_SENTENCES = {
-    CaseAccess.Action.VIEW_CASE: gettext_lazy("On %(date)s at %(time)s, %(who)s opened the file."),
-    CaseAccess.Action.EDIT: gettext_lazy("On %(date)s at %(time)s, %(who)s opened the file to update it."),
-    CaseAccess.Action.PRINT_SUMMARY: gettext_lazy("On %(date)s at %(time)s, %(who)s printed a summary of the file."),
-    CaseAccess.Action.EXPORT: gettext_lazy("On %(date)s at %(time)s, %(who)s exported information from the file."),
-    CaseAccess.Action.VIEW_REFERRAL: gettext_lazy("On %(date)s at %(time)s, %(who)s opened the referral information."),
-    CaseAccess.Action.PRINT_REFERRAL: gettext_lazy("On %(date)s at %(time)s, %(who)s printed the referral slip."),
+    CaseAccess.Action.VIEW_CASE:
+        gettext_lazy("On %(date)s at %(time)s, %(who)s opened the file."),
+    CaseAccess.Action.EDIT:
+        gettext_lazy("On %(date)s at %(time)s, %(who)s opened the file to update it."),
+    CaseAccess.Action.PRINT_SUMMARY:
+        gettext_lazy("On %(date)s at %(time)s, %(who)s printed a summary of the file."),
+    CaseAccess.Action.EXPORT:
+        gettext_lazy("On %(date)s at %(time)s, %(who)s exported information from the file."),
+    CaseAccess.Action.VIEW_REFERRAL:
+        gettext_lazy("On %(date)s at %(time)s, %(who)s opened the referral information."),
+    CaseAccess.Action.PRINT_REFERRAL:
+        gettext_lazy("On %(date)s at %(time)s, %(who)s printed the referral slip."),
 }
 UNKNOWN_ACTION_SENTENCE = gettext_lazy("On %(date)s at %(time)s, %(who)s looked at the file.")
 

@@ -20,6 +20,10 @@ from tests.conftest import signed_in
 HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+def at(*parts: int) -> dt.datetime:
+    return dt.datetime(*parts, tzinfo=HANOI)
+
+
 def log(case: Case, by, action: str, at: dt.datetime, what: str = "") -> CaseAccess:  # type: ignore[no-untyped-def]
     access = services.access_record(case=case, by=by, action=action, what=what)
     # The service stamps "now"; the tests need fixed times. CaseAccess refuses update(), so save().
@@ -36,9 +40,8 @@ def cells(html: str) -> list[list[str]]:
 
 def test_lead_sees_who_opened_the_case_newest_first(cast):
     case = case_a(cast)
-    log(case, cast.volunteer_a, CaseAccess.Action.VIEW_CASE, dt.datetime(2026, 10, 11, 9, 30, tzinfo=HANOI), "case")
-    log(case, cast.police_officer, CaseAccess.Action.VIEW_REFERRAL, dt.datetime(2026, 10, 12, 14, 5, tzinfo=HANOI),
-        "referral")
+    log(case, cast.volunteer_a, CaseAccess.Action.VIEW_CASE, at(2026, 10, 11, 9, 30), "case")
+    log(case, cast.police_officer, CaseAccess.Action.VIEW_REFERRAL, at(2026, 10, 12, 14, 5), "referral")
     response = signed_in(cast.lead_a).get(reverse("casework:access-log", args=[case.pk]))
     assert response.status_code == 200
     rows = cells(response.content.decode())
@@ -53,7 +56,7 @@ def test_lead_sees_who_opened_the_case_newest_first(cast):
 
 def test_access_log_is_paginated(cast):
     case = case_a(cast)
-    start = dt.datetime(2026, 1, 1, 8, 0, tzinfo=HANOI)
+    start = at(2026, 1, 1, 8, 0)
     for minute in range(ACCESS_LOG_PAGE_SIZE + 3):
         log(case, cast.volunteer_a, CaseAccess.Action.VIEW_CASE, start + dt.timedelta(minutes=minute))
     client = signed_in(cast.lead_a)
@@ -82,8 +85,8 @@ def test_volunteer_is_refused_the_access_log_and_the_other_lead_sees_nothing(cas
 
 def test_survivor_reads_plain_vietnamese_sentences(cast):
     case = case_a(cast)
-    log(case, cast.police_officer, CaseAccess.Action.VIEW_REFERRAL, dt.datetime(2026, 10, 12, 14, 5, tzinfo=HANOI))
-    log(case, cast.lead_a, CaseAccess.Action.PRINT_SUMMARY, dt.datetime(2026, 10, 13, 8, 0, tzinfo=HANOI))
+    log(case, cast.police_officer, CaseAccess.Action.VIEW_REFERRAL, at(2026, 10, 12, 14, 5))
+    log(case, cast.lead_a, CaseAccess.Action.PRINT_SUMMARY, at(2026, 10, 13, 8, 0))
     response = signed_in(cast.lead_a).get(reverse("casework:survivor-access", args=[case.pk]))
     html = response.content.decode()
     sentences = [re.sub(r"\s+", " ", s).strip() for s in re.findall(r"<li>(.*?)</li>", html, flags=re.S)]
@@ -97,7 +100,7 @@ def test_survivor_reads_plain_vietnamese_sentences(cast):
 
 def test_sentences_read_naturally_in_english_too(cast):
     case = case_a(cast)
-    access = log(case, cast.volunteer_a, CaseAccess.Action.EDIT, dt.datetime(2026, 3, 1, 7, 45, tzinfo=HANOI))
+    access = log(case, cast.volunteer_a, CaseAccess.Action.EDIT, at(2026, 3, 1, 7, 45))
     with translation.override("en"):
         assert access_sentence(access) == (
             "On 01/03/2026 at 07:45, a volunteer of Địa chỉ tin cậy A opened the file to update it."
@@ -109,13 +112,14 @@ def test_who_saw_my_file_covers_every_case_of_hers_at_this_address_and_no_other(
     # She comes back: a second case at address A for the same survivor.
     second = services.case_open(by=cast.volunteer_a, survivor=first.survivor)
     # And a case for her at address B (set up directly: address B cannot find her through the services).
-    elsewhere = Case.objects.create(survivor=first.survivor, trusted_address=cast.address_b, opened_on=first.opened_on)
+    elsewhere = Case.objects.create(survivor=first.survivor, trusted_address=cast.address_b,
+                                    opened_on=first.opened_on)
     for perm in CASE_OBJECT_PERMS:
         assign_perm(perm.value, cast.address_b.group, elsewhere)
-    log(first, cast.volunteer_a, CaseAccess.Action.VIEW_CASE, dt.datetime(2026, 5, 1, 9, 0, tzinfo=HANOI))
-    log(second, cast.volunteer_a, CaseAccess.Action.EDIT, dt.datetime(2026, 5, 2, 9, 0, tzinfo=HANOI))
-    log(elsewhere, cast.volunteer_b, CaseAccess.Action.VIEW_CASE, dt.datetime(2026, 5, 3, 9, 0, tzinfo=HANOI))
-    log(case_b(cast), cast.volunteer_b, CaseAccess.Action.VIEW_CASE, dt.datetime(2026, 5, 4, 9, 0, tzinfo=HANOI))
+    log(first, cast.volunteer_a, CaseAccess.Action.VIEW_CASE, at(2026, 5, 1, 9, 0))
+    log(second, cast.volunteer_a, CaseAccess.Action.EDIT, at(2026, 5, 2, 9, 0))
+    log(elsewhere, cast.volunteer_b, CaseAccess.Action.VIEW_CASE, at(2026, 5, 3, 9, 0))
+    log(case_b(cast), cast.volunteer_b, CaseAccess.Action.VIEW_CASE, at(2026, 5, 4, 9, 0))
     html = signed_in(cast.lead_a).get(reverse("casework:survivor-access", args=[first.pk])).content.decode()
     items = re.findall(r"<li>(.*?)</li>", html, flags=re.S)
     assert len(items) == 2
@@ -125,7 +129,7 @@ def test_who_saw_my_file_covers_every_case_of_hers_at_this_address_and_no_other(
 
 def test_audit_pages_show_no_identifying_data(cast):
     case = case_a(cast)
-    log(case, cast.volunteer_a, CaseAccess.Action.VIEW_CASE, dt.datetime(2026, 5, 1, 9, 0, tzinfo=HANOI), "case")
+    log(case, cast.volunteer_a, CaseAccess.Action.VIEW_CASE, at(2026, 5, 1, 9, 0), "case")
     client = signed_in(cast.lead_a)
     for name in ("casework:access-log", "casework:survivor-access"):
         html = client.get(reverse(name, args=[case.pk])).content.decode()

@@ -12,7 +12,14 @@ from django.urls import reverse
 
 from casework import services
 from casework.models import CaseAccess
-from casework.pdf import FONT_DIR, PDFRenderError, RefusedURL, render_case_summary, render_pdf, safe_url_fetcher
+from casework.pdf import (
+    FONT_DIR,
+    PDFRenderError,
+    RefusedURL,
+    render_case_summary,
+    render_pdf,
+    safe_url_fetcher,
+)
 from tests.casework.builders import CANARY_NAME, case_a
 from tests.conftest import signed_in
 
@@ -22,29 +29,31 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs
 HOSTILE = '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://evil.example/x.css">'
 
 
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "doc.pdf"
+def poppler(tool: str, pdf: bytes, tmp_path: Path, *options: str) -> str:
+    path = tmp_path / f"{tool}.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"],
+    # A fixed poppler tool on a file this test wrote.
+    return subprocess.run([tool, *options, str(path), *(["-"] if tool == "pdftotext" else [])],  # noqa: S603
                           capture_output=True, check=True, text=True).stdout
 
 
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    return poppler("pdftotext", pdf, tmp_path, "-layout", "-enc", "UTF-8")
+
+
 def pdf_info(pdf: bytes, tmp_path: Path) -> dict[str, str]:
-    path = tmp_path / "info.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdfinfo", "-enc", "UTF-8", str(path)], capture_output=True, check=True, text=True).stdout
-    return {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in out.splitlines())}
+    lines = poppler("pdfinfo", pdf, tmp_path, "-enc", "UTF-8").splitlines()
+    return {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in lines)}
 
 
 def pdf_fonts(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "fonts.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+    return poppler("pdffonts", pdf, tmp_path)
 
 
 def download(cast, membership=None):
     case = case_a(cast)
-    return case, signed_in(membership or cast.volunteer_a).get(reverse("casework:case-summary-pdf", args=[case.pk]))
+    client = signed_in(membership or cast.volunteer_a)
+    return case, client.get(reverse("casework:case-summary-pdf", args=[case.pk]))
 
 
 def test_volunteer_downloads_the_summary_as_a_pdf_attachment_named_by_code_only(cast):
@@ -74,11 +83,13 @@ def test_summary_holds_the_whole_record_with_vietnamese_diacritics(cast, tmp_pat
     assert "Tóm tắt hồ sơ" in text or "Case summary" in text
 
 
-def test_summary_embeds_dejavu_sans(cast, tmp_path):
+def test_summary_embeds_dejavu_sans_and_no_other_font(cast, tmp_path):
     _case, response = download(cast)
     fonts = pdf_fonts(response.content, tmp_path)
-    print(fonts)
-    assert "Document-Sans" in fonts
+    # Every font in the file is the embedded DejaVu Sans (named by our @font-face), subset and embedded.
+    faces = [line.split()[0].split("+", 1)[1] for line in fonts.splitlines()[2:]]
+    assert sorted(set(faces)) == ["Document-Sans", "Document-Sans-Bold"]
+    assert all(" yes yes yes " in line for line in fonts.splitlines()[2:])
 
 
 def test_pdf_metadata_title_names_the_code_not_the_survivor(cast, tmp_path):
@@ -118,14 +129,17 @@ def test_user_text_that_looks_like_html_is_printed_as_text_and_fetches_nothing(c
 
 
 def test_template_escapes_markup_in_the_record(cast):
-    from casework.pdf import case_summary_context
     from django.template.loader import render_to_string
+
+    from casework.pdf import case_summary_context
 
     case = case_a(cast)
     services.note_add(case=case, by=cast.volunteer_a, text=HOSTILE)
-    html = render_to_string("casework/pdf/case_summary.html", case_summary_context(case, printed_by=cast.lead_a))
+    context = case_summary_context(case, printed_by=cast.lead_a)
+    html = render_to_string("casework/pdf/case_summary.html", context)
     assert "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in html
-    assert "<img" not in html and "evil.example" not in html.replace("&quot;http://evil.example", "")
+    assert "&lt;link rel=&quot;stylesheet&quot; href=&quot;http://evil.example/x.css&quot;&gt;" in html
+    assert "<img" not in html and 'href="http://evil.example' not in html
 
 
 @pytest.mark.parametrize("url", [
