@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import resolve
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 
+from accounts.access import TWO_FACTOR_ROLES
 from accounts.models import Membership
 
 SESSION_MEMBERSHIP_KEY = "acting_membership_id"
@@ -17,20 +18,13 @@ TWO_FACTOR_EXEMPT = {
 }
 
 
-def _acting_membership(request: HttpRequest) -> Membership | None:
-    user = request.user
-    if not user.is_authenticated:
-        return None
-    memberships = Membership.objects.active().filter(user=user).select_related(
-        "organisation", "organisation__area", "organisation__group"
-    )
+def _acting_membership(request: HttpRequest, memberships: list[Membership]) -> Membership | None:
     chosen = request.session.get(SESSION_MEMBERSHIP_KEY)
     if chosen is not None:
         found = next((m for m in memberships if m.pk == chosen), None)
         if found is not None:
             return found
-    only = list(memberships[:2])
-    return only[0] if len(only) == 1 else None
+    return memberships[0] if len(memberships) == 1 else None
 
 
 class ActiveMembershipMiddleware:
@@ -44,20 +38,30 @@ class ActiveMembershipMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # Eager (one indexed query) rather than lazy: a lazy proxy of None is not ``None``.
-        request.membership = _acting_membership(request)  # type: ignore[attr-defined]
+        # Eager (one indexed query, shared with the two-factor check) rather than lazy: a lazy proxy
+        # of None is not ``None``.
+        memberships: list[Membership] = []
+        if request.user.is_authenticated:
+            memberships = list(Membership.objects.active().filter(user=request.user).select_related(
+                "organisation", "organisation__area", "organisation__group"))
+        request.memberships = memberships  # type: ignore[attr-defined]
+        request.membership = _acting_membership(request, memberships)  # type: ignore[attr-defined]
         return self.get_response(request)
 
 
 class TwoFactorRequiredMiddleware:
-    """Users holding a role that needs two-factor sign-in reach nothing until they have verified."""
+    """Users holding a role that needs two-factor sign-in reach nothing until they have verified.
+
+    Runs after ActiveMembershipMiddleware and reads the memberships it loaded.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not user.is_verified() and user.requires_two_factor:
+        needs_second_factor = any(m.role in TWO_FACTOR_ROLES for m in getattr(request, "memberships", ()))
+        if user.is_authenticated and needs_second_factor and not user.is_verified():
             try:
                 name = resolve(request.path_info).view_name
             except Resolver404:
@@ -66,5 +70,7 @@ class TwoFactorRequiredMiddleware:
                 from django_otp import devices_for_user
 
                 has_device = any(True for _ in devices_for_user(user, confirmed=True))
-                return redirect("accounts:otp-verify" if has_device else "accounts:otp-setup")
+                step = reverse("accounts:otp-verify" if has_device else "accounts:otp-setup")
+                # Back to the page asked for once verified (the two-step views vet ``next``).
+                return HttpResponseRedirect(f"{step}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
