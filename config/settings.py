@@ -100,8 +100,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "accounts.middleware.TwoFactorRequiredMiddleware",
+    # Loads the user's memberships, which the two-factor gate reads: it must come first.
     "accounts.middleware.ActiveMembershipMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -203,8 +204,9 @@ SECURE_HSTS_PRELOAD = HTTPS
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# No referrer at all: even opaque case URLs should not travel to another site.
-SECURE_REFERRER_POLICY = "no-referrer"
+# Opaque case URLs never travel to another site. (Not "no-referrer": with it browsers send
+# "Origin: null" on same-site POSTs, which Django's CSRF check rightly refuses.)
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = True
@@ -287,3 +289,17 @@ REFERRAL_RESPONSE_HOURS = {
 }
 # Optional email notices (they say only that something needs attention, with a link).
 REFERRAL_EMAIL_NOTICES = env_bool("REFERRAL_EMAIL_NOTICES", False)
+
+# --- Indicators ---------------------------------------------------------------------------------
+# Counts of people below this are shown as "<k" in every report, download and export.
+INDICATORS_MIN_CELL = env_int("INDICATORS_MIN_CELL", 5, minimum=2)
+# DHIS2 (optional): where "Send to DHIS2" imports the dataValueSets (a dry run first, always).
+DHIS2_URL = env_str("DHIS2_URL").rstrip("/")
+DHIS2_USERNAME = env_str("DHIS2_USERNAME")
+DHIS2_PASSWORD = env_str("DHIS2_PASSWORD")
+DHIS2_TIMEOUT_SECONDS = env_int("DHIS2_TIMEOUT_SECONDS", 30, minimum=1)
+# JSON file overriding the data element, category option combo and org unit codes (see
+# indicators/dhis2.py); without it the codes are derived from the indicator codes and official unit codes.
+DHIS2_MAPPING_FILE = env_str("DHIS2_MAPPING_FILE")
+if PRODUCTION and DHIS2_URL and not DHIS2_URL.startswith("https://"):
+    raise ImproperlyConfigured("DHIS2_URL must use https:// in production: it carries a password.")
