@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("cases/", include("casework.urls")),
     path("referrals/", include("referrals.urls")),
+    path("indicators/", include("indicators.urls")),
     # Language can be switched on the sign-in page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("operator/", admin_site.urls),

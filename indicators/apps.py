@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class IndicatorsConfig(AppConfig):
     name = "indicators"
     verbose_name = _("Indicators")
+
+    def ready(self) -> None:
+        from accounts.access import Perm
+        from accounts.demo import register_builder
+        from accounts.navigation import Tile, register_tile
+        from indicators import aggregates  # noqa: F401 - registers SQLite's median aggregate
+        from indicators.demo import build_demo_targets
+
+        register_tile(Tile(perm=Perm.INDICATORS_VIEW, url_name="indicators:dashboard", order=40,
+                           title=_("Indicators"),
+                           text=_("Project 8 results for your area: tables, charts, targets and downloads.")))
+        register_builder(build_demo_targets)

@@ -18,6 +18,7 @@ from accounts.admin_site import admin_site
 from accounts.models import Membership, Role
 from tests.access import ANON, FORBIDDEN, NOT_FOUND, OK, REDIRECT, ROLES, Kwargs, Row, everyone, only
 from tests.conftest import Cast, signed_in
+from tests.indicators.builders import plan_target
 from tests.referrals.builders import partner_profile
 
 def _own_membership(cast: Cast, m: Membership | None) -> dict[str, object]:
@@ -69,6 +70,7 @@ def _admin_rows() -> list[Row]:
         "accounts_organisation": lambda c: c.address_a.pk,
         "accounts_membership": lambda c: c.volunteer_a.pk,
         "referrals_partnerprofile": lambda c: partner_profile(c).pk,
+        "indicators_plantarget": lambda c: plan_target(c).pk,
     }
     for model in admin_site._registry:
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"

@@ -1,0 +1,501 @@
+"""The confidential boundary: the only module of ``indicators`` that reads casework and referrals.
+
+Everything that leaves the confidential zone as statistics passes through the functions below, and
+they return nothing but counts, sums and medians per category — never a row, a name or a code:
+
+* every query ends in ``.values(<categories>).annotate(<aggregates>)``: a GROUP BY in the database;
+* only the columns in :data:`READABLE` are read — analytic categories, dates, foreign keys and the
+  keyed blind index used to count a person once across trusted addresses. No encrypted column and no
+  survivor code is ever selected, filtered or grouped on (``tests/indicators/test_boundary.py`` checks
+  the SQL of a whole report);
+* only cases whose survivor consented to anonymised statistics, and has not withdrawn that consent,
+  are counted (:func:`counted_cases`); :func:`excluded_tallies` says how many were left out.
+
+Results are :data:`Tallies`: ``{(row key, column key): {measure: number}}``, where the column key is the
+``path`` of an administrative unit — the report's own area for the "total" column, or one of its child
+units (district or commune) when ``children`` is asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models
+from django.db.backends.signals import connection_created
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    Left,
+    NullIf,
+    StrIndex,
+    Substr,
+    TruncMonth,
+    TruncQuarter,
+    TruncYear,
+)
+from django.utils import timezone
+
+from accounts.models import AdminUnit, Organisation
+from casework.ethnicity import Ethnicity
+from casework.gbv import GBVType
+from casework.models import (
+    AgeBand,
+    Case,
+    Consent,
+    Incident,
+    LivelihoodSupport,
+    Sex,
+    SupportService,
+    YesNoUnknown,
+)
+from indicators.periods import Period
+from referrals.models import Referral, Service, Status
+
+Key = tuple[str, str]
+Tallies = dict[Key, dict[str, Any]]
+
+# The columns this module may read, per model. Nothing encrypted, no survivor code.
+READABLE: dict[str, frozenset[str]] = {
+    "casework.Survivor": frozenset({"id", "name_birth_year_index", "sex", "ethnicity", "disability"}),
+    "casework.Case": frozenset({"id", "survivor", "trusted_address", "opened_on", "closed_on", "age_band"}),
+    "casework.Consent": frozenset({"case", "scope", "withdrawn_on"}),
+    "casework.Incident": frozenset({
+        "case", "gbv_type", "harm_physical", "harm_mental", "harm_sexual", "harm_economic", "domestic_violence",
+        "trafficking", "child_marriage", "consanguineous_marriage",
+    }),
+    "casework.SupportService": frozenset({"id", "case", "kind", "provided_on", "nights", "amount_vnd"}),
+    "casework.LivelihoodSupport": frozenset({
+        "case", "programme_model", "beneficiary_group", "model_name", "amount_vnd", "started_on",
+    }),
+    "referrals.Referral": frozenset({"id", "case", "partner", "partner_kind", "status", "sent_at", "accepted_at"}),
+    "referrals.ReferralService": frozenset({"referral", "service"}),
+    "accounts.Organisation": frozenset({"id", "kind", "area", "established_on", "programme_status", "is_active"}),
+    "accounts.AdminUnit": frozenset({"id", "path"}),
+}
+
+# --- Vocabularies (labels come from the models' own choices) ------------------------------------------
+
+MINORITY = "minority"
+NOT_MINORITY = (Ethnicity.KINH, Ethnicity.FOREIGN, Ethnicity.UNKNOWN)
+HARMS: tuple[tuple[str, str], ...] = (
+    ("physical", "harm_physical"), ("mental", "harm_mental"), ("sexual", "harm_sexual"), ("economic", "harm_economic"),
+)
+CONTEXTS: tuple[str, ...] = ("domestic_violence", "trafficking", "child_marriage", "consanguineous_marriage")
+SUPPORT_KINDS = SupportService.Kind
+LIVELIHOOD_MODELS = LivelihoodSupport.Model
+LIVELIHOOD_GROUPS = LivelihoodSupport.Group
+PARTNER_KINDS: tuple[str, ...] = tuple(str(kind) for kind in Organisation.PARTNER_KINDS)
+SERVICES = Service
+OUTCOMES = ("sent", "accepted", "completed", "declined", "expired", "other")
+# Not accepted, not declined, not expired: still waiting, or withdrawn before anyone answered.
+WAITING_OR_WITHDRAWN = Q(accepted_at__isnull=True) & ~Q(status__in=[Status.DECLINED, Status.EXPIRED])
+
+
+def dimension_labels() -> dict[str, list[tuple[str, str]]]:
+    """(value, label) of every category the report breaks figures down by, in display order."""
+    incident = Incident._meta
+    return {
+        "gbv": [(str(value), str(label)) for value, label in GBVType.choices],
+        "harm": [(key, str(incident.get_field(field).verbose_name)) for key, field in HARMS],
+        "ctx": [(name, str(incident.get_field(name).verbose_name)) for name in CONTEXTS],
+        "sex": [(str(value), str(label)) for value, label in Sex.choices],
+        "age": [(str(value), str(label)) for value, label in AgeBand.choices],
+        "eth": [(str(value), str(label)) for value, label in Ethnicity.choices],
+        "dis": [(str(value), str(label)) for value, label in YesNoUnknown.choices],
+        "kind": [(str(value), str(label)) for value, label in SupportService.Kind.choices],
+        "model": [(str(value), str(label)) for value, label in LivelihoodSupport.Model.choices],
+        "group": [(str(value), str(label)) for value, label in LivelihoodSupport.Group.choices],
+        "partner": [(kind, str(Organisation.Kind(kind).label)) for kind in PARTNER_KINDS],
+        "service": [(str(value), str(label)) for value, label in Service.choices],
+    }
+
+
+# --- Building blocks ---------------------------------------------------------------------------------
+
+
+def consented(case_ref: str = "pk") -> Exists:
+    """The case (``OuterRef(case_ref)``) has a current consent to anonymised statistics."""
+    return Exists(Consent.objects.filter(
+        case_id=OuterRef(case_ref), scope=Consent.Scope.STATISTICS, withdrawn_on__isnull=True,
+    ))
+
+
+def counted_cases() -> models.QuerySet[Case]:
+    """Cases that statistics may count (GBVIMS: only with consent to anonymised use)."""
+    return Case.objects.filter(consented("pk"))
+
+
+def person(prefix: str = "") -> Coalesce:
+    """One key per person: the keyed blind index of name and birth year, so that a survivor recorded at
+    two trusted addresses counts once; the survivor row's id where the index could not be made."""
+    return Coalesce(
+        NullIf(F(f"{prefix}survivor__name_birth_year_index"), Value("")),
+        Cast(F(f"{prefix}survivor_id"), output_field=models.CharField()),
+    )
+
+
+def persons(prefix: str = "", condition: Q | None = None) -> dict[str, Count]:
+    return {
+        "persons": Count(person(prefix), distinct=True, filter=condition),
+        "addresses": Count(f"{prefix}trusted_address", distinct=True, filter=condition),
+    }
+
+
+def child_bucket(area: AdminUnit, path: str) -> Left:
+    """The path of the child unit of ``area`` (district or commune) that contains the row's unit.
+
+    ``p62/d613/c23479/v23479-01/`` under ``p62/`` gives ``p62/d613/``: the path up to the next "/"
+    after the area's own path. A row located at the area itself gives the area's path.
+    """
+    size = len(area.path)
+    return Left(F(path), Value(size) + StrIndex(Substr(F(path), size + 1), Value("/")))
+
+
+def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
+    """The period as [start, end) in local time, for datetime columns."""
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return start, end
+
+
+def _tally(
+    queryset: models.QuerySet, *, area: AdminUnit, path: str, children: bool,
+    group: str | None = None, measures: Mapping[str, Any], row: str = "all",
+) -> Tallies:
+    """One or two GROUP BY queries: the area as a whole and, with ``children``, per child unit."""
+    result: Tallies = {}
+    shapes: list[tuple[bool, models.QuerySet]] = [(False, queryset)]
+    if children:
+        shapes.append((True, queryset.annotate(bucket=child_bucket(area, path))))
+    for by_child, qs in shapes:
+        keys = ([group] if group else []) + (["bucket"] if by_child else [])
+        if keys:
+            rows = qs.values(*keys).annotate(**measures).order_by()
+        else:
+            rows = [qs.aggregate(**measures)]
+        for values in rows:
+            column = values.get("bucket", area.path) if by_child else area.path
+            row_key = f"{row}:{values[group] if values[group] is not None else 'none'}" if group else row
+            result[(row_key, column)] = {name: values[name] for name in measures}
+    return result
+
+
+def _merge(*parts: Tallies) -> Tallies:
+    merged: Tallies = {}
+    for part in parts:
+        for key, measures in part.items():
+            merged.setdefault(key, {}).update(measures)
+    return merged
+
+
+# --- Survivors supported -----------------------------------------------------------------------------
+
+
+def new_cases(area: AdminUnit, period: Period) -> models.QuerySet[Case]:
+    """Counted cases opened in the period at trusted addresses in the area."""
+    return counted_cases().filter(
+        opened_on__gte=period.start, opened_on__lte=period.end, trusted_address__area__path__startswith=area.path,
+    )
+
+
+CASE_PATH = "trusted_address__area__path"
+
+
+def survivor_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    """People supported (with a new case in the period), in total and by each breakdown."""
+    cases = new_cases(area, period)
+    common = {"area": area, "path": CASE_PATH, "children": children}
+    flags = {f"harm:{key}": Q(**{f"incidents__{field}": True}) for key, field in HARMS}
+    flags.update({f"ctx:{name}": Q(**{f"incidents__{name}": True}) for name in CONTEXTS})
+    flag_measures: dict[str, Any] = {}
+    for key, condition in flags.items():
+        flag_measures[f"{key}|persons"] = Count(person(), distinct=True, filter=condition)
+        flag_measures[f"{key}|addresses"] = Count("trusted_address", distinct=True, filter=condition)
+    minority = ~Q(survivor__ethnicity__in=NOT_MINORITY)
+    return _merge(
+        _tally(cases, measures=persons(), **common),
+        _tally(cases, group="incidents__gbv_type", row="gbv", measures=persons(), **common),
+        _unpack(_tally(cases, measures=flag_measures, row="flags", **common)),
+        _tally(cases, group="survivor__sex", row="sex", measures=persons(), **common),
+        _tally(cases, group="age_band", row="age", measures=persons(), **common),
+        _tally(cases, group="survivor__ethnicity", row="eth", measures=persons(), **common),
+        _tally(cases, row=f"eth:{MINORITY}", measures=persons(condition=minority), **common),
+        _tally(cases, group="survivor__disability", row="dis", measures=persons(), **common),
+    )
+
+
+def _unpack(tallies: Tallies) -> Tallies:
+    """Filtered measures named ``"<row>|<measure>"`` back into rows."""
+    result: Tallies = {}
+    for (_row, column), measures in tallies.items():
+        for name, value in measures.items():
+            row, measure = name.split("|")
+            result.setdefault((row, column), {})[measure] = value
+    return result
+
+
+TRUNC = {"year": TruncYear, "quarter": TruncQuarter, "month": TruncMonth}
+
+
+def _sub_period_code(day: dt.date, kind: str) -> str:
+    if kind == "year":
+        return f"{day.year}"
+    if kind == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def survivor_series(area: AdminUnit, period: Period) -> Tallies:
+    """People supported in each sub-period (years of a phase, quarters of a year, months of a quarter)."""
+    kind = period.child_kind
+    if kind is None:
+        return {}
+    rows = (new_cases(area, period).annotate(slot=TRUNC[kind]("opened_on"))
+            .values("slot").annotate(**persons()).order_by())
+    return {(_sub_period_code(_as_date(r["slot"]), kind), area.path): {"persons": r["persons"],
+                                                                       "addresses": r["addresses"]}
+            for r in rows}
+
+
+def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def excluded_tallies(area: AdminUnit, period: Period) -> Tallies:
+    """New cases in the period left out because there is no current consent to statistics."""
+    cases = Case.objects.filter(
+        ~consented("pk"), opened_on__gte=period.start, opened_on__lte=period.end,
+        trusted_address__area__path__startswith=area.path,
+    )
+    return _tally(cases, area=area, path=CASE_PATH, children=False, row="excluded",
+                  measures={"persons": Count("pk"), "addresses": Count("trusted_address", distinct=True)})
+
+
+# --- Support given -----------------------------------------------------------------------------------
+
+
+def support_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    """Per kind of support: people, services, shelter nights and amounts, for support given in the period."""
+    services = SupportService.objects.filter(
+        consented("case_id"), provided_on__gte=period.start, provided_on__lte=period.end,
+        case__trusted_address__area__path__startswith=area.path,
+    )
+    measures = {
+        **persons("case__"),
+        "services": Count("pk"),
+        "nights": Coalesce(Sum("nights"), 0),
+        "amount": Coalesce(Sum("amount_vnd"), 0),
+    }
+    common = {"area": area, "path": f"case__{CASE_PATH}", "children": children, "measures": measures}
+    emergency = services.filter(kind__in=[SupportService.Kind.EMERGENCY_MATERIAL, SupportService.Kind.EMERGENCY_CASH])
+    return _merge(
+        _tally(services, **common),
+        _tally(services, group="kind", row="kind", **common),
+        _tally(emergency, row="emergency", **common),
+    )
+
+
+# --- Referrals ---------------------------------------------------------------------------------------
+
+
+class Median(models.Aggregate):
+    """The median, computed by the database: ``percentile_cont`` on PostgreSQL, a registered aggregate
+    on SQLite (see :func:`register_sqlite_functions`)."""
+
+    function = "MEDIAN"
+    name = "Median"
+    output_field = models.FloatField()
+    allow_distinct = False
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection,
+                           template="percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)", **extra)
+
+
+class HoursBetween(models.Func):
+    """Hours from one datetime column to another (SQLite's ``julianday``; PostgreSQL's epoch)."""
+
+    output_field = models.FloatField()
+
+    def __init__(self, start: str, end: str) -> None:
+        super().__init__(F(start), F(end))
+
+    def _operands(self, compiler: Any) -> tuple[str, str, tuple[Any, ...]]:
+        start, start_params = compiler.compile(self.source_expressions[0])
+        end, end_params = compiler.compile(self.source_expressions[1])
+        return start, end, (*end_params, *start_params)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        start, end, params = self._operands(compiler)
+        return f"((julianday({end}) - julianday({start})) * 24.0)", params
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        start, end, params = self._operands(compiler)
+        return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)", params
+
+
+class _MedianAggregate:
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def step(self, value: float | None) -> None:
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+
+def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """SQLite has no median: give it one, so that it too is computed inside the database."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate("MEDIAN", 1, _MedianAggregate)
+
+
+connection_created.connect(register_sqlite_functions, dispatch_uid="indicators.sqlite_median")
+
+
+def referrals_sent(area: AdminUnit, period: Period) -> models.QuerySet[Referral]:
+    start, end = _bounds(period)
+    return Referral.objects.filter(
+        consented("case_id"), sent_at__gte=start, sent_at__lt=end,
+        case__trusted_address__area__path__startswith=area.path,
+    ).exclude(status=Status.DRAFT)
+
+
+def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    """People referred by partner kind (per area), and for the area as a whole the referrals, their
+    outcomes, the median hours to acceptance and the number of partners; and referrals by service."""
+    referrals = referrals_sent(area, period)
+    path = f"case__{CASE_PATH}"
+    outcomes = {
+        "sent": Count("pk"),
+        "accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
+        "completed": Count("pk", filter=Q(status=Status.COMPLETED)),
+        "declined": Count("pk", filter=Q(status=Status.DECLINED)),
+        "expired": Count("pk", filter=Q(status=Status.EXPIRED)),
+        "other": Count("pk", filter=WAITING_OR_WITHDRAWN),
+        # Accepted but neither completed nor still pending here: not shown, but part of the sums.
+        "accepted_other": Count("pk", filter=Q(accepted_at__isnull=False) & ~Q(status=Status.COMPLETED)),
+        "hours": Median(HoursBetween("sent_at", "accepted_at"), filter=Q(accepted_at__isnull=False)),
+        "partners": Count("partner", distinct=True),
+    }
+    outcome_addresses = {
+        f"{name}_addresses": Count("case__trusted_address", distinct=True, filter=condition)
+        for name, condition in (
+            ("accepted", Q(accepted_at__isnull=False)), ("completed", Q(status=Status.COMPLETED)),
+            ("declined", Q(status=Status.DECLINED)), ("expired", Q(status=Status.EXPIRED)),
+            ("other", WAITING_OR_WITHDRAWN),
+            ("accepted_other", Q(accepted_at__isnull=False) & ~Q(status=Status.COMPLETED)),
+        )
+    }
+    by_service = {**persons("case__"), "referrals": Count("pk", distinct=True)}
+    return _merge(
+        _tally(referrals, area=area, path=path, children=children, measures=persons("case__")),
+        _tally(referrals, area=area, path=path, children=children, group="partner_kind", row="partner",
+               measures=persons("case__")),
+        _tally(referrals, area=area, path=path, children=False, measures={**outcomes, **outcome_addresses}),
+        _tally(referrals, area=area, path=path, children=False, group="partner_kind", row="partner",
+               measures={**outcomes, **outcome_addresses}),
+        _tally(referrals, area=area, path=path, children=False, group="services__service", row="service",
+               measures=by_service),
+    )
+
+
+# --- Livelihood support ------------------------------------------------------------------------------
+
+
+def livelihood_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    """Beneficiaries of livelihood support started in the period, by programme model and group; amounts;
+    and the number of distinct named models."""
+    supports = LivelihoodSupport.objects.filter(
+        consented("case_id"), started_on__gte=period.start, started_on__lte=period.end,
+        case__trusted_address__area__path__startswith=area.path,
+    )
+    rows: dict[str, Q] = {"all": Q()}
+    for model in LivelihoodSupport.Model.values:
+        rows[model] = Q(programme_model=model)
+        for group in LivelihoodSupport.Group.values:
+            rows[f"{model}:{group}"] = Q(programme_model=model, beneficiary_group=group)
+    for group in LivelihoodSupport.Group.values:
+        rows[group] = Q(beneficiary_group=group)
+    measures: dict[str, Any] = {}
+    for row, condition in rows.items():
+        condition = condition or None
+        measures[f"{row}|persons"] = Count(person("case__"), distinct=True, filter=condition)
+        measures[f"{row}|addresses"] = Count("case__trusted_address", distinct=True, filter=condition)
+        measures[f"{row}|amount"] = Coalesce(Sum("amount_vnd", filter=condition), 0)
+        named = Q(~Q(model_name=""), condition) if condition else ~Q(model_name="")
+        measures[f"{row}|models"] = Count("model_name", distinct=True, filter=named)
+    return _unpack(_tally(supports, area=area, path=f"case__{CASE_PATH}", children=children, row="lv",
+                          measures=measures))
+
+
+# --- Trusted addresses -------------------------------------------------------------------------------
+
+
+def _existing_addresses(period: Period) -> models.QuerySet[Organisation]:
+    """Trusted addresses working at some time in the period: established by its end, and active now or
+    deactivated (per the organisation's history) after it started."""
+    history = Organisation.history.model  # type: ignore[attr-defined]
+    start, _end = _bounds(period)
+    last_active = Subquery(history.objects.filter(id=OuterRef("pk"), is_active=True)
+                           .order_by("-history_date").values("history_date")[:1])
+    return (
+        Organisation.objects.trusted_addresses()
+        .filter(established_on__lte=period.end)
+        .annotate(last_active=last_active)
+        .annotate(deactivated=Subquery(
+            history.objects.filter(id=OuterRef("pk"), is_active=False, history_date__gt=OuterRef("last_active"))
+            .order_by("history_date").values("history_date")[:1]))
+        .filter(Q(is_active=True) | Q(last_active__isnull=False, deactivated__gte=start))
+    )
+
+
+def address_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    """Trusted addresses (not people: never suppressed): working in the period, newly established in it,
+    consolidated, and active (a counted case open, or support given, in the period)."""
+    open_case = counted_cases().filter(trusted_address=OuterRef("pk"), opened_on__lte=period.end).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=period.start))
+    service = SupportService.objects.filter(
+        consented("case_id"), case__trusted_address=OuterRef("pk"),
+        provided_on__gte=period.start, provided_on__lte=period.end,
+    )
+    existing = _existing_addresses(period).filter(area__path__startswith=area.path)
+    new = Q(programme_status=Organisation.ProgrammeStatus.NEW, established_on__gte=period.start)
+    measures = {
+        "total": Count("pk"),
+        "new": Count("pk", filter=new),
+        "consolidated": Count("pk", filter=Q(programme_status=Organisation.ProgrammeStatus.CONSOLIDATED)),
+        "active": Count("pk", filter=Q(Exists(open_case)) | Q(Exists(service))),
+    }
+    flat = _tally(existing, area=area, path="area__path", children=children, measures=measures, row="ta")
+    return {(name, column): {"count": values[name]} for (_row, column), values in flat.items() for name in measures}
+
+
+def address_series(area: AdminUnit, period: Period) -> Tallies:
+    """Newly established trusted addresses in each sub-period."""
+    kind = period.child_kind
+    if kind is None:
+        return {}
+    rows = (Organisation.objects.trusted_addresses()
+            .filter(area__path__startswith=area.path, programme_status=Organisation.ProgrammeStatus.NEW,
+                    established_on__gte=period.start, established_on__lte=period.end)
+            .annotate(slot=TRUNC[kind]("established_on")).values("slot").annotate(count=Count("pk")).order_by())
+    return {(_sub_period_code(_as_date(r["slot"]), kind), area.path): {"count": r["count"]} for r in rows}
+
+
+def areas_with_addresses(area: AdminUnit) -> set[str]:
+    """Paths of the child units of ``area`` that have (or had) a trusted address."""
+    rows = (Organisation.objects.trusted_addresses().filter(area__path__startswith=area.path)
+            .annotate(bucket=child_bucket(area, "area__path")).values_list("bucket", flat=True).distinct())
+    return {path for path in rows if path != area.path}

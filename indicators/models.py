@@ -1,0 +1,72 @@
+"""Plan targets: what the programme plans to achieve, per area, indicator and period.
+
+Targets are the only data the indicators app stores. They are entered by the system administrator in
+the operator's administration (or by ``seed_demo`` for the demo) and shown beside what was achieved,
+as "achieved / target (percent)".
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.access import Perm
+from accounts.models import AdminUnit
+from indicators import catalogue, periods
+
+REPORTING_LEVELS = (AdminUnit.Level.PROVINCE, AdminUnit.Level.DISTRICT, AdminUnit.Level.COMMUNE)
+
+
+class PlanTargetQuerySet(models.QuerySet["PlanTarget"]):
+    def for_report(self, area: AdminUnit, period: periods.Period) -> PlanTargetQuerySet:
+        return self.filter(area=area, period=period.code)
+
+
+class PlanTarget(models.Model):
+    area = models.ForeignKey(
+        AdminUnit, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+",
+        limit_choices_to={"level__in": REPORTING_LEVELS},
+    )
+    indicator = models.CharField(_("indicator"), max_length=32, choices=catalogue.target_choices)
+    period = models.CharField(
+        _("period"), max_length=10,
+        help_text=_("A year (2025), quarter (2025-Q3), month (2025-07) or programme phase (phase1)."),
+    )
+    target = models.PositiveIntegerField(_("target"))
+    source = models.CharField(_("source"), max_length=200, blank=True,
+                              help_text=_("The plan the target comes from, e.g. “Kế hoạch 3320/KH-UBND”."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = PlanTargetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan target")
+        verbose_name_plural = _("plan targets")
+        ordering = ["area__path", "period", "indicator"]
+        permissions = [(Perm.INDICATORS_VIEW.codename, "Can see the anonymised indicators of an area")]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "indicator", "period"], name="plantarget_one_per_area_period",
+                                    violation_error_message=_("This area already has a target for this "
+                                                              "indicator and period.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} · {self.period}"
+
+    def clean(self) -> None:
+        errors: dict[str, object] = {}
+        try:
+            self.period = periods.parse(self.period, require_started=False).code
+        except periods.InvalidPeriod as exc:
+            errors["period"] = exc.args[0]
+        if self.area_id and self.area.level not in REPORTING_LEVELS:
+            errors["area"] = _("Targets are set for a province, a district or a commune.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def indicator_info(self) -> catalogue.Indicator:
+        return catalogue.get(self.indicator)

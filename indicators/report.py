@@ -1,0 +1,609 @@
+"""A report: every indicator for one area and one period, already suppressed.
+
+:func:`build_report` asks :mod:`indicators.aggregates` for the counts, lays them out as tables, ties
+the tables together with the sums a reader could use (:class:`~indicators.suppression.Relation`),
+and runs the suppression once over the whole report. Every output — dashboard, CSV, XLSX, PDF, DHIS2 —
+renders the same :class:`Report`, so a cell hidden in one is hidden in all.
+
+A report agrees with the reports of the areas around it: the figures of its own area are also a
+column of the enclosing area's report (a commune is a column of its district's), so the enclosing
+report is built first and its marks for that column are imposed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import AdminUnit
+from indicators import aggregates, areas, catalogue
+from indicators.catalogue import Group, Unit
+from indicators.models import PlanTarget
+from indicators.periods import Period
+from indicators.suppression import Cell, Kind, Mark, Relation, suppress
+
+CellId = tuple[str, str, str]  # (table, row, column)
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI", 7: "VII"}
+
+# The rule, printed in every output.
+RULE_TITLE = gettext_lazy("How figures are protected")
+
+
+def rule_points(k: int) -> list[str]:
+    return [
+        _("Only cases whose survivor consented to use in anonymised statistics, and has not withdrawn that "
+          "consent, are counted (GBVIMS information-sharing practice). The number left out is shown, and "
+          "protected in the same way."),
+        _("A person with cases at several trusted addresses is counted once (matched by a keyed index, "
+          "without reading any name)."),
+        _("A count of people from 1 to %(last)s is shown as “<%(k)s”, never as a number. Zero is shown.")
+        % {"k": k, "last": k - 1},
+        _("A figure about people that comes from fewer than two trusted addresses is hidden (“×”), so that "
+          "no figure is the caseload of a single trusted address. The finest area reported is the commune."),
+        _("Where a hidden figure could be worked out from a total and the other cells, more cells are hidden "
+          "(“×”), in every table, download and DHIS2 export alike. Nights, amounts, medians and rates about "
+          "hidden people are hidden with them."),
+        _("Reports cover fixed periods (month, quarter, year, programme phase) and administrative areas only, "
+          "and agree with the reports of the areas that contain them."),
+        _("Counts of trusted addresses, partners and livelihood models are not counts of people and are shown "
+          "as they are. No list of cases is ever shown."),
+    ]
+
+
+def min_cell() -> int:
+    return int(getattr(settings, "INDICATORS_MIN_CELL", 5))
+
+
+# --- What a report holds ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # an area's path, or the name of a measure
+    label: str
+    area_key: str = ""  # "p62", "d613", "c23479" for area columns
+    unit: Unit | None = None  # for measure columns; area columns use the table's unit
+    is_total: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    indicator: str = ""
+    depth: int = 0
+    is_total: bool = False
+
+
+@dataclass
+class Table:
+    code: str
+    title: str
+    unit: Unit
+    rows: list[Row]
+    columns: list[Column]
+    cells: dict[tuple[str, str], CellId] = field(default_factory=dict)
+    note: str = ""
+
+    def cell(self, row: str, column: str) -> CellId | None:
+        return self.cells.get((row, column))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One cell as every output shows it: ``value`` is None unless the figure may be shown."""
+
+    value: int | float | None
+    text: str
+    mark: Mark
+    unit: Unit
+
+    @property
+    def hidden(self) -> bool:
+        return self.mark.is_hidden
+
+
+@dataclass
+class Section:
+    group: Group
+    title: str
+    tables: list[Table]
+    number: str = ""  # "II", "III"… in the printed report, after "I. Targets and results"
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    indicator: catalogue.Indicator
+    target: int
+    source: str
+    achieved: Figure
+    percent: Figure
+
+
+@dataclass
+class Report:
+    area: AdminUnit
+    period: Period
+    k: int
+    generated_at: dt.datetime
+    columns: list[Column]
+    sections: list[Section]
+    cells: dict[CellId, Cell]
+    marks: dict[CellId, Mark]
+    units: dict[CellId, Unit]
+    indicator_cells: dict[str, CellId]
+    targets: list[TargetLine] = field(default_factory=list)
+
+    @property
+    def area_key(self) -> str:
+        return areas.key_of(self.area)
+
+    @property
+    def rule_points(self) -> list[str]:
+        return rule_points(self.k)
+
+    def figure(self, cell_id: CellId | None) -> Figure:
+        if cell_id is None or cell_id not in self.cells:
+            return Figure(None, "", Mark.SHOWN, Unit.PEOPLE)
+        cell, mark, unit = self.cells[cell_id], self.marks[cell_id], self.units[cell_id]
+        if mark is Mark.SMALL:
+            return Figure(None, f"<{self.k}", mark, unit)
+        if mark is Mark.HIDDEN:
+            return Figure(None, "×", mark, unit)
+        return Figure(cell.value, format_value(cell.value, unit), mark, unit)
+
+    def indicator(self, code: str) -> Figure:
+        return self.figure(self.indicator_cells.get(code))
+
+    @property
+    def excluded(self) -> Figure:
+        return self.indicator("SV_EXCLUDED")
+
+    def tables(self) -> Iterable[Table]:
+        for section in self.sections:
+            yield from section.tables
+
+    def hidden_count(self) -> int:
+        return sum(1 for mark in self.marks.values() if mark.is_hidden)
+
+
+def format_value(value: int | float | None, unit: Unit) -> str:
+    if value is None:
+        return "–"
+    if unit is Unit.PERCENT:
+        return f"{formats.number_format(value, 0)}%"
+    if unit is Unit.HOURS:
+        return formats.number_format(value, 1, force_grouping=True)
+    return formats.number_format(int(value), 0, force_grouping=True)
+
+
+# --- Building ------------------------------------------------------------------------------------------
+
+
+class _System:
+    """Cells, relations and links of one report, before suppression."""
+
+    def __init__(self) -> None:
+        self.cells: dict[CellId, Cell] = {}
+        self.units: dict[CellId, Unit] = {}
+        self.relations: list[Relation] = []
+        self.links: list[tuple[CellId, ...]] = []
+
+    def put(self, cell_id: CellId, value: int | float | None, unit: Unit, *, kind: Kind = Kind.PERSONS,
+            addresses: int | None = None) -> CellId:
+        self.cells[cell_id] = Cell(value, kind, addresses if kind is Kind.PERSONS else None)
+        self.units[cell_id] = unit
+        return cell_id
+
+    def relate(self, total: CellId, parts: Iterable[CellId], *, slack: bool = False) -> None:
+        parts = tuple(parts)
+        if parts:
+            self.relations.append(Relation(total, parts, slack))
+
+    def link(self, *cell_ids: CellId) -> None:
+        self.links.append(cell_ids)
+
+
+def _people(tallies: aggregates.Tallies, row: str, column: str) -> tuple[int, int]:
+    measures = tallies.get((row, column), {})
+    return int(measures.get("persons") or 0), int(measures.get("addresses") or 0)
+
+
+class _Builder:
+    def __init__(self, area: AdminUnit, period: Period, children: list[AdminUnit], enclosing: Report | None) -> None:
+        self.area, self.period, self.children = area, period, children
+        # Rows that only appear when someone is counted in them (ethnic groups) are taken from the
+        # enclosing report too, so that a missing row never tells that its count here is zero.
+        self.enclosing_rows: dict[str, set[str]] = {
+            table.code: {row.key for row in table.rows} for table in enclosing.tables()} if enclosing else {}
+        self.system = _System()
+        self.total = Column(area.path, str(_("Total")), areas.key_of(area), is_total=True)
+        self.columns = [self.total] + [Column(c.path, c.name, areas.key_of(c)) for c in children]
+        self.indicator_cells: dict[str, CellId] = {}
+        self.labels = aggregates.dimension_labels()
+        self._related_populations: set[str] = set()
+
+    # A table of people: rows × area columns, with the "all" row shared by every table of a population.
+    def people_table(
+        self, code: str, title: str, tallies: aggregates.Tallies, rows: list[Row], *, population: str,
+        exact_rows: Iterable[tuple[str, list[str]]] = (), covers: Iterable[tuple[str, list[str]]] = (),
+        unit: Unit = Unit.PEOPLE, note: str = "",
+    ) -> Table:
+        table = Table(code, title, unit, rows, self.columns, note=note)
+        for row in rows:
+            for column in self.columns:
+                table_code = population if row.is_total else code
+                cell_id = (table_code, row.key, column.key)
+                if cell_id not in self.system.cells:
+                    persons, addresses = _people(tallies, row.key, column.key)
+                    self.system.put(cell_id, persons, unit, addresses=addresses)
+                table.cells[(row.key, column.key)] = cell_id
+        # Across areas: the area = the sum of its child units.
+        if len(self.columns) > 1:
+            for row in rows:
+                if row.is_total:
+                    if population in self._related_populations:
+                        continue  # the shared row's relation is added once
+                    self._related_populations.add(population)
+                self.system.relate(table.cells[(row.key, self.total.key)],
+                                   [table.cells[(row.key, c.key)] for c in self.columns[1:]])
+        # Down the rows: a total = the sum of its parts (people counted in several parts make the sum
+        # larger; treating it as equal only hides more).
+        for relations, slack in ((exact_rows, False), (covers, True)):
+            for total_key, part_keys in relations:
+                for column in self.columns:
+                    self.system.relate(table.cells[(total_key, column.key)],
+                                       [table.cells[(part, column.key)] for part in part_keys], slack=slack)
+        return table
+
+    def public_table(self, code: str, title: str, tallies: aggregates.Tallies, rows: list[Row], unit: Unit,
+                     measure: str = "count", columns: list[Column] | None = None) -> Table:
+        columns = columns or self.columns
+        table = Table(code, title, unit, rows, columns)
+        for row in rows:
+            for column in columns:
+                value = int((tallies.get((row.key, column.key)) or {}).get(measure) or 0)
+                table.cells[(row.key, column.key)] = self.system.put((code, row.key, column.key), value, unit,
+                                                                     kind=Kind.PUBLIC)
+        return table
+
+    def note_indicator(self, code: str, cell_id: CellId) -> None:
+        self.indicator_cells[code] = cell_id
+
+
+def _all_row(label: str, indicator: str = "") -> Row:
+    return Row("all", label, indicator=indicator, is_total=True)
+
+
+def build_report(area: AdminUnit, period: Period, *, k: int | None = None, now: dt.datetime | None = None) -> Report:
+    """Compute, lay out and suppress every indicator for ``area`` and ``period``."""
+    k = k or min_cell()
+    parents = areas.parents_of(area)
+    enclosing = build_report(parents[0], period, k=k, now=now) if parents else None
+    children = areas.children_of(area, aggregates.areas_with_addresses(area))
+    b = _Builder(area, period, children, enclosing)
+    with_children = bool(children)
+    sections = [
+        _addresses_section(b, with_children),
+        _survivors_section(b, with_children),
+        _support_section(b, with_children),
+        _referrals_section(b, with_children),
+        _livelihood_section(b, with_children),
+    ]
+    for number, section in enumerate(sections, start=2):
+        section.number = ROMAN[number]
+    forced, frozen = _from_enclosing(enclosing, b.total.key, b.system)
+    marks = suppress(b.system.cells, b.system.relations, k=k, links=b.system.links, forced=forced, frozen=frozen)
+    report = Report(
+        area=area, period=period, k=k, generated_at=timezone.localtime(now or timezone.now()),
+        columns=b.columns, sections=sections, cells=b.system.cells, marks=marks, units=b.system.units,
+        indicator_cells=b.indicator_cells,
+    )
+    report.targets = _targets(report)
+    return report
+
+
+def _from_enclosing(enclosing: Report | None, column: str, system: _System) -> tuple[set[CellId], set[CellId]]:
+    """Marks imposed by the enclosing area's report, where this area is one column.
+
+    The enclosing report is itself built with the marks of its own enclosing report (up to the
+    province), so a commune, its district and its province show the same marks for the same figures.
+    """
+    if enclosing is None:
+        return set(), set()
+    forced: set[CellId] = set()
+    frozen: set[CellId] = set()
+    for cell_id in system.cells:
+        if cell_id[2] != column or cell_id not in enclosing.marks:
+            continue
+        (forced if enclosing.marks[cell_id].is_hidden else frozen).add(cell_id)
+    return forced, frozen
+
+
+# --- 1. Trusted addresses ------------------------------------------------------------------------------
+
+
+def _addresses_section(b: _Builder, children: bool) -> Section:
+    tallies = aggregates.address_tallies(b.area, b.period, children=children)
+    rows = [
+        Row("total", _("Working in the period"), "TA_TOTAL"),
+        Row("new", _("Newly established"), "TA_NEW", depth=1),
+        Row("consolidated", _("Consolidated"), "TA_CONSOLIDATED", depth=1),
+        Row("active", _("Active (a case or support in the period)"), "TA_ACTIVE"),
+    ]
+    table = b.public_table("TA", _("Trusted addresses by area"), tallies, rows, Unit.ADDRESSES)
+    for row in rows:
+        b.note_indicator(row.indicator, table.cells[(row.key, b.total.key)])
+    tables = [table]
+    series = aggregates.address_series(b.area, b.period)
+    if b.period.children():
+        period_rows = [Row(p.code, p.label) for p in b.period.children()]
+        tables.append(b.public_table("TA_PERIOD", _("Newly established trusted addresses by period"), series,
+                                     period_rows, Unit.ADDRESSES, columns=[b.total]))
+    return Section(Group.ADDRESSES, str(catalogue.GROUP_TITLES[Group.ADDRESSES]), tables)
+
+
+# --- 2. Survivors supported ----------------------------------------------------------------------------
+
+
+def _survivors_section(b: _Builder, children: bool) -> Section:
+    tallies = aggregates.survivor_tallies(b.area, b.period, children=children)
+    labels = b.labels
+    everyone = _all_row(_("All survivors supported"), "SV_NEW")
+
+    def rows_for(prefix: str, values: list[tuple[str, str]]) -> list[Row]:
+        return [Row(f"{prefix}:{value}", label) for value, label in values]
+
+    tables = []
+    gbv_rows = rows_for("gbv", labels["gbv"])
+    if (any(key[0] == "gbv:none" and v.get("persons") for key, v in tallies.items())
+            or "gbv:none" in b.enclosing_rows.get("SV_GBV", ())):
+        gbv_rows.append(Row("gbv:none", _("No incident recorded")))
+    # Several incidents of different types: the parts can add up to more than the total (handled as a sum).
+    tables.append(b.people_table("SV_GBV", _("By GBVIMS type of incident"), tallies, [everyone, *gbv_rows],
+                                 population="SV", covers=[("all", [r.key for r in gbv_rows])],
+                                 note=_("A survivor with incidents of several types is counted in each.")))
+    tables.append(b.people_table("SV_HARM", _("By harm (Law 13/2022 on domestic violence)"), tallies,
+                                 [everyone, *rows_for("harm", labels["harm"])], population="SV",
+                                 note=_("A survivor can have several kinds of harm, or none recorded.")))
+    tables.append(b.people_table("SV_CTX", _("By context"), tallies, [everyone, *rows_for("ctx", labels["ctx"])],
+                                 population="SV", note=_("A survivor can be counted in several contexts.")))
+    for code, title, prefix in (("SV_SEX", _("By sex"), "sex"), ("SV_AGE", _("By age at opening"), "age")):
+        rows = rows_for(prefix, labels[prefix])
+        tables.append(b.people_table(code, title, tallies, [everyone, *rows], population="SV",
+                                     exact_rows=[("all", [r.key for r in rows])]))
+    # Ethnicity: Kinh, every minority group that appears, and all minorities together.
+    present = {key[0] for key, v in tallies.items() if key[0].startswith("eth:") and v.get("persons")}
+    present |= b.enclosing_rows.get("SV_ETH", set())
+    others = {"01", "98", "99"}
+    minorities = [Row(f"eth:{value}", label, depth=1) for value, label in labels["eth"]
+                  if value not in others and f"eth:{value}" in present]
+    minority_total = Row(f"eth:{aggregates.MINORITY}", _("Ethnic minorities (all groups)"))
+    kinh, foreign, unknown = (Row(f"eth:{v}", dict(labels["eth"])[v]) for v in ("01", "98", "99"))
+    eth_rows = [everyone, kinh, minority_total, *minorities, foreign, unknown]
+    tables.append(b.people_table(
+        "SV_ETH", _("By ethnicity"), tallies, eth_rows, population="SV",
+        exact_rows=[("all", [kinh.key, minority_total.key, foreign.key, unknown.key]),
+                    (minority_total.key, [r.key for r in minorities])],
+    ))
+    dis_rows = rows_for("dis", labels["dis"])
+    tables.append(b.people_table("SV_DIS", _("By disability"), tallies, [everyone, *dis_rows], population="SV",
+                                 exact_rows=[("all", [r.key for r in dis_rows])]))
+    b.note_indicator("SV_NEW", ("SV", "all", b.total.key))
+
+    # By sub-period: the area's total only.
+    sub_periods = b.period.children()
+    if sub_periods:
+        series = aggregates.survivor_series(b.area, b.period)
+        table = Table("SV_PERIOD", _("By period"), Unit.PEOPLE, [everyone] + [Row(p.code, p.label) for p in sub_periods],
+                      [b.total])
+        table.cells[("all", b.total.key)] = ("SV", "all", b.total.key)
+        for p in sub_periods:
+            persons, addresses = _people(series, p.code, b.total.key)
+            table.cells[(p.code, b.total.key)] = b.system.put(("SV_PERIOD", p.code, b.total.key), persons,
+                                                              Unit.PEOPLE, addresses=addresses)
+        b.system.relate(("SV", "all", b.total.key), [table.cells[(p.code, b.total.key)] for p in sub_periods])
+        tables.append(table)
+
+    excluded = aggregates.excluded_tallies(b.area, b.period)
+    persons, addresses = _people(excluded, "excluded", b.total.key)
+    cell = b.system.put(("SV_EXCLUDED", "all", b.total.key), persons, Unit.PEOPLE, addresses=addresses)
+    b.note_indicator("SV_EXCLUDED", cell)
+    # The headline table first: everyone, by area.
+    return Section(Group.SURVIVORS, str(catalogue.GROUP_TITLES[Group.SURVIVORS]), tables)
+
+
+# --- 3. Support given ----------------------------------------------------------------------------------
+
+
+def _support_section(b: _Builder, children: bool) -> Section:
+    tallies = aggregates.support_tallies(b.area, b.period, children=children)
+    kinds = dict(b.labels["kind"])
+    K = aggregates.SUPPORT_KINDS
+    kind_rows = [Row(f"kind:{kind}", kinds[kind]) for kind in (K.SHELTER, K.COUNSELLING, K.ACCOMPANIMENT)]
+    emergency = Row("emergency", _("Emergency support (material or cash)"), "SP_EMERGENCY")
+    material, cash = (Row(f"kind:{kind}", kinds[kind], depth=1) for kind in (K.EMERGENCY_MATERIAL, K.EMERGENCY_CASH))
+    everyone = _all_row(_("All people supported"))
+    rows = [everyone, *kind_rows, emergency, material, cash]
+    people = b.people_table("SP", _("People supported, by kind of support and area"), tallies, rows,
+                            population="SP", covers=[
+                                ("all", [r.key for r in kind_rows] + [emergency.key]),
+                                (emergency.key, [material.key, cash.key])],
+                            note=_("A person given several kinds of support is counted in each."))
+    for indicator, row in (("SP_SHELTER", kind_rows[0]), ("SP_COUNSELLING", kind_rows[1]),
+                           ("SP_ACCOMPANIMENT", kind_rows[2]), ("SP_EMERGENCY", emergency)):
+        b.note_indicator(indicator, people.cells[(row.key, b.total.key)])
+
+    # Services, nights and amounts, for the area as a whole; hidden with the people they describe.
+    total = b.total.key
+    columns = [Column("persons", _("People"), unit=Unit.PEOPLE), Column("services", _("Services"), unit=Unit.SERVICES),
+               Column("nights", _("Nights"), unit=Unit.NIGHTS), Column("amount", _("Amount (VND)"), unit=Unit.VND)]
+    measures = Table("SP_MEASURE", _("Services, shelter nights and amounts"), Unit.SERVICES, rows, columns)
+    for row in rows:
+        values = tallies.get((row.key, total), {})
+        persons_id = people.cells[(row.key, total)]
+        measures.cells[(row.key, "persons")] = persons_id
+        addresses = _people(tallies, row.key, total)[1]
+        services = b.system.put(("SP_MEASURE", row.key, "services"), int(values.get("services") or 0),
+                                Unit.SERVICES, addresses=addresses)
+        measures.cells[(row.key, "services")] = services
+        linked = [persons_id, services]
+        if row.key in ("all", f"kind:{K.SHELTER}"):
+            nights = b.system.put(("SP_MEASURE", row.key, "nights"), int(values.get("nights") or 0), Unit.NIGHTS,
+                                  kind=Kind.QUANTITY)
+            measures.cells[(row.key, "nights")] = nights
+            linked.append(nights)
+        if row.key in ("all", emergency.key, material.key, cash.key):
+            amount = b.system.put(("SP_MEASURE", row.key, "amount"), int(values.get("amount") or 0), Unit.VND,
+                                  kind=Kind.QUANTITY)
+            measures.cells[(row.key, "amount")] = amount
+            linked.append(amount)
+        b.system.link(*linked)
+    b.system.relate(("SP_MEASURE", "all", "services"),
+                    [("SP_MEASURE", r.key, "services") for r in (*kind_rows, material, cash)])
+    b.system.relate(("SP_MEASURE", emergency.key, "services"),
+                    [("SP_MEASURE", r.key, "services") for r in (material, cash)])
+    b.system.relate(("SP_MEASURE", "all", "nights"), [("SP_MEASURE", kind_rows[0].key, "nights")])
+    b.system.relate(("SP_MEASURE", emergency.key, "amount"),
+                    [("SP_MEASURE", r.key, "amount") for r in (material, cash)])
+    b.note_indicator("SP_SHELTER_NIGHTS", ("SP_MEASURE", kind_rows[0].key, "nights"))
+    b.note_indicator("SP_EMERGENCY_VND", ("SP_MEASURE", emergency.key, "amount"))
+    return Section(Group.SUPPORT, str(catalogue.GROUP_TITLES[Group.SUPPORT]), [people, measures])
+
+
+# --- 4. Referrals --------------------------------------------------------------------------------------
+
+
+def _referrals_section(b: _Builder, children: bool) -> Section:
+    tallies = aggregates.referral_tallies(b.area, b.period, children=children)
+    kind_rows = [Row(f"partner:{kind}", label) for kind, label in b.labels["partner"]]
+    everyone = _all_row(_("All partners"))
+    rows = [everyone, *kind_rows]
+    people = b.people_table("RF", _("People referred, by partner kind and area"), tallies, rows, population="RF",
+                            covers=[("all", [r.key for r in kind_rows])],
+                            note=_("A person referred to several kinds of partner is counted in each."))
+    total = b.total.key
+    columns = [
+        Column("partners", _("Partners"), unit=Unit.PARTNERS),
+        Column("sent", _("Sent"), unit=Unit.REFERRALS),
+        Column("accepted", _("Accepted"), unit=Unit.REFERRALS),
+        Column("completed", _("Completed"), unit=Unit.REFERRALS),
+        Column("declined", _("Declined"), unit=Unit.REFERRALS),
+        Column("expired", _("Expired"), unit=Unit.REFERRALS),
+        Column("other", _("Waiting or withdrawn"), unit=Unit.REFERRALS),
+        Column("hours", _("Median hours to acceptance"), unit=Unit.HOURS),
+        Column("rate", _("Completion rate"), unit=Unit.PERCENT),
+    ]
+    outcomes = Table("RF_OUT", _("Referrals and their outcomes, by partner kind"), Unit.REFERRALS, rows, columns,
+                     note=_("Completion rate: completed referrals as a share of accepted referrals."))
+    for row in rows:
+        values = tallies.get((row.key, total), {})
+        put = lambda name, value, unit, **kw: b.system.put(("RF_OUT", row.key, name), value, unit, **kw)  # noqa: E731
+        outcomes.cells[(row.key, "partners")] = put("partners", int(values.get("partners") or 0), Unit.PARTNERS,
+                                                    kind=Kind.PUBLIC)
+        counts = {}
+        for name in aggregates.OUTCOMES:
+            addresses = values.get("addresses") if name == "sent" else values.get(f"{name}_addresses")
+            counts[name] = put(name, int(values.get(name) or 0), Unit.REFERRALS, addresses=int(addresses or 0))
+            outcomes.cells[(row.key, name)] = counts[name]
+        hours = values.get("hours")
+        outcomes.cells[(row.key, "hours")] = put("hours", float(hours) if hours is not None else None, Unit.HOURS,
+                                                 kind=Kind.QUANTITY)
+        accepted, completed = int(values.get("accepted") or 0), int(values.get("completed") or 0)
+        rate = round(100 * completed / accepted) if accepted else None
+        outcomes.cells[(row.key, "rate")] = put("rate", rate, Unit.PERCENT, kind=Kind.QUANTITY)
+        b.system.relate(counts["sent"], [counts["accepted"], counts["declined"], counts["expired"], counts["other"]])
+        b.system.link(people.cells[(row.key, total)], counts["sent"])
+        b.system.link(counts["accepted"], ("RF_OUT", row.key, "hours"))
+        b.system.link(counts["accepted"], counts["completed"], ("RF_OUT", row.key, "rate"))
+    for name in aggregates.OUTCOMES:
+        b.system.relate(("RF_OUT", "all", name), [("RF_OUT", r.key, name) for r in kind_rows])
+    for indicator, name in (("RF_SENT", "sent"), ("RF_ACCEPTED", "accepted"), ("RF_COMPLETED", "completed"),
+                            ("RF_DECLINED", "declined"), ("RF_EXPIRED", "expired"), ("RF_MEDIAN_HOURS", "hours"),
+                            ("RF_COMPLETION_RATE", "rate"), ("RF_PARTNERS", "partners")):
+        b.note_indicator(indicator, ("RF_OUT", "all", name))
+
+    service_rows = [Row(f"service:{value}", label) for value, label in b.labels["service"]]
+    service_columns = [Column("persons", _("People"), unit=Unit.PEOPLE),
+                       Column("referrals", _("Referrals"), unit=Unit.REFERRALS)]
+    services = Table("RF_SERVICE", _("Referrals by service requested"), Unit.REFERRALS, service_rows,
+                     service_columns, note=_("A referral can ask for several services."))
+    for row in service_rows:
+        values = tallies.get((row.key, total), {})
+        persons, addresses = _people(tallies, row.key, total)
+        a = b.system.put(("RF_SERVICE", row.key, "persons"), persons, Unit.PEOPLE, addresses=addresses)
+        c = b.system.put(("RF_SERVICE", row.key, "referrals"), int(values.get("referrals") or 0), Unit.REFERRALS,
+                         addresses=addresses)
+        services.cells[(row.key, "persons")], services.cells[(row.key, "referrals")] = a, c
+        b.system.link(a, c)
+    return Section(Group.REFERRALS, str(catalogue.GROUP_TITLES[Group.REFERRALS]), [people, outcomes, services])
+
+
+# --- 5. Livelihood support -----------------------------------------------------------------------------
+
+
+def _livelihood_section(b: _Builder, children: bool) -> Section:
+    tallies = aggregates.livelihood_tallies(b.area, b.period, children=children)
+    models, groups = dict(b.labels["model"]), dict(b.labels["group"])
+    everyone = _all_row(_("All beneficiaries"), "LV_BENEFICIARIES")
+    rows = [everyone]
+    for model in aggregates.LIVELIHOOD_MODELS.values:
+        rows.append(Row(model, models[model]))
+        rows += [Row(f"{model}:{group}", groups[group], depth=1) for group in aggregates.LIVELIHOOD_GROUPS.values]
+    rows += [Row(group, groups[group]) for group in aggregates.LIVELIHOOD_GROUPS.values]
+    M, G = aggregates.LIVELIHOOD_MODELS.values, aggregates.LIVELIHOOD_GROUPS.values
+    sums = [("all", list(M)), ("all", list(G))]
+    sums += [(model, [f"{model}:{group}" for group in G]) for model in M]
+    sums += [(group, [f"{model}:{group}" for model in M]) for group in G]
+    people = b.people_table("LV", _("Beneficiaries by model, group and area"), tallies, rows, population="LV",
+                            exact_rows=sums)
+    b.note_indicator("LV_BENEFICIARIES", people.cells[("all", b.total.key)])
+    total = b.total.key
+    measure_rows = [Row(model, models[model]) for model in M] + [_all_row(_("All models"))]
+    columns = [Column("models", _("Models"), unit=Unit.MODELS), Column("persons", _("Beneficiaries"), unit=Unit.PEOPLE),
+               Column("amount", _("Amount (VND)"), unit=Unit.VND)]
+    measures = Table("LV_MEASURE", _("Livelihood models and amounts"), Unit.MODELS, measure_rows, columns,
+                     note=_("Models are counted by their recorded names."))
+    for row in measure_rows:
+        values = tallies.get((row.key, total), {})
+        measures.cells[(row.key, "models")] = b.system.put(("LV_MEASURE", row.key, "models"),
+                                                           int(values.get("models") or 0), Unit.MODELS,
+                                                           kind=Kind.PUBLIC)
+        measures.cells[(row.key, "persons")] = people.cells[(row.key, total)]
+        amount = b.system.put(("LV_MEASURE", row.key, "amount"), int(values.get("amount") or 0), Unit.VND,
+                              kind=Kind.QUANTITY)
+        measures.cells[(row.key, "amount")] = amount
+        b.system.link(people.cells[(row.key, total)], amount)
+    b.system.relate(("LV_MEASURE", "all", "amount"), [("LV_MEASURE", m, "amount") for m in M])
+    b.note_indicator("LV_MODELS", ("LV_MEASURE", "all", "models"))
+    b.note_indicator("LV_MODELS_PILOT", ("LV_MEASURE", "pilot", "models"))
+    b.note_indicator("LV_MODELS_REPLICATED", ("LV_MEASURE", "replicated", "models"))
+    b.note_indicator("LV_AMOUNT", ("LV_MEASURE", "all", "amount"))
+    return Section(Group.LIVELIHOOD, str(catalogue.GROUP_TITLES[Group.LIVELIHOOD]), [people, measures])
+
+
+# --- 6. Plan targets -----------------------------------------------------------------------------------
+
+
+def _targets(report: Report) -> list[TargetLine]:
+    lines = []
+    for plan in PlanTarget.objects.for_report(report.area, report.period):
+        try:
+            indicator = catalogue.get(plan.indicator)
+        except catalogue.UnknownIndicator:
+            continue
+        achieved = report.indicator(plan.indicator)
+        if achieved.hidden or achieved.value is None or not plan.target:
+            percent = Figure(None, "×" if achieved.hidden else "–", achieved.mark, Unit.PERCENT)
+        else:
+            value = round(100 * achieved.value / plan.target)
+            percent = Figure(value, format_value(value, Unit.PERCENT), Mark.SHOWN, Unit.PERCENT)
+        lines.append(TargetLine(indicator, plan.target, plan.source, achieved, percent))
+    order = {i.code: n for n, i in enumerate(catalogue.INDICATORS)}
+    return sorted(lines, key=lambda line: order[line.indicator.code])

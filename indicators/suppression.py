@@ -1,0 +1,267 @@
+"""Small-cell suppression: a pure function over a set of cells and the sums that tie them together.
+
+The rule, as printed in every report (see :data:`RULE_POINTS` in ``indicators.report``):
+
+1. **Primary suppression.** A count of people below k — zero included — is shown as "<k", never as a
+   number: so "<k" never tells a reader that somebody is there. A count of k people or more that comes
+   from fewer than two trusted addresses is hidden too ("×"), so that no figure is one trusted
+   address's caseload.
+2. **Linked figures.** Nights, amounts, numbers of services or referrals, medians and rates that
+   describe the same people as a hidden count are hidden with it.
+3. **Complementary suppression.** Every sum in the report (a total row, a total column, a subtotal) is
+   a *relation* "total = part + part + …". A relation that hides anything must hide at least two of
+   its cells, and no hidden count of 1…k−1 people (nor a single address's count) may be pinned down by
+   arithmetic on the relation — using everything a reader knows: the visible cells, that "<k" means
+   0…k−1, and that "×" means 0 or at least k. More cells are hidden (smallest first, parts before
+   totals) until that holds.
+4. **Counts of trusted addresses and of partners** are not people and are never suppressed.
+
+The same cell can appear in several tables (the "all survivors" row of every survivor table is one set
+of cells), so one call covers a whole report and every output shows the same marks.
+
+``forced`` cells are hidden and ``frozen`` cells are never chosen as complements; a report uses them
+to agree with the report of the enclosing area, which shows the same figures.
+
+This protects each relation against arithmetic on that relation (the usual test for published
+tables). It does not solve the full linear-programming attack on many relations at once; the address
+rule, the fixed periods and areas, and the small tables keep that risk low.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+
+INF = float("inf")
+_SLACK = object()
+# Beyond this many unknowns of the "0 or ≥ k" kind in one relation, exact inference from that relation
+# alone is not possible in practice, and the enumeration would be needlessly long.
+MAX_ENUMERATED = 10
+
+
+class Kind(enum.StrEnum):
+    PERSONS = "persons"  # a count of people: primary and complementary suppression
+    QUANTITY = "quantity"  # derived from people (nights, VND, services, median): hidden with them
+    PUBLIC = "public"  # trusted addresses, partners, models: never suppressed
+
+
+class Mark(enum.StrEnum):
+    SHOWN = "shown"
+    SMALL = "small"  # 0 … k−1 people: shown as "<k"
+    HIDDEN = "hidden"  # complementary, linked, or fewer than two trusted addresses: shown as "×"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self is not Mark.SHOWN
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: int | float | None
+    kind: Kind = Kind.PERSONS
+    # How many trusted addresses the counted people came from (person counts only).
+    addresses: int | None = None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``total`` = sum of ``parts``.
+
+    With ``slack``, the total may be smaller than the sum (people counted in several parts, as with
+    the types of incident a survivor suffered): total + s = sum of parts, for an unknown s ≥ 0. Near
+    partitions (sex, age band, area, sub-period), where a person rarely falls in two parts, are
+    declared exact, as a reader would assume: that can only hide more.
+    """
+
+    total: Hashable
+    parts: tuple[Hashable, ...]
+    slack: bool = False
+
+    @property
+    def members(self) -> tuple[Hashable, ...]:
+        return (self.total, *self.parts)
+
+
+def suppress(
+    cells: Mapping[Hashable, Cell],
+    relations: Iterable[Relation] = (),
+    *,
+    k: int,
+    links: Iterable[Iterable[Hashable]] = (),
+    forced: Iterable[Hashable] = (),
+    frozen: Iterable[Hashable] = (),
+    min_addresses: int = 2,
+) -> dict[Hashable, Mark]:
+    """The mark of every cell. Pure: the same input always gives the same marks."""
+    if k < 2:
+        raise ValueError("k must be at least 2")
+    marks: dict[Hashable, Mark] = {key: Mark.SHOWN for key in cells}
+    sensitive: set[Hashable] = set()
+    for key, cell in cells.items():
+        if cell.kind is not Kind.PERSONS or cell.value is None:
+            continue
+        if cell.value < k:
+            marks[key] = Mark.SMALL
+            if cell.value > 0:
+                sensitive.add(key)  # a zero may be worked out: it describes nobody
+        elif cell.addresses is not None and cell.addresses < min_addresses:
+            marks[key] = Mark.HIDDEN
+            sensitive.add(key)
+
+    relations = [r for r in relations if r.total in cells and all(p in cells for p in r.parts)]
+    by_cell: dict[Hashable, list[int]] = defaultdict(list)
+    for index, relation in enumerate(relations):
+        for member in relation.members:
+            by_cell[member].append(index)
+    groups = _link_groups(links, cells)
+    frozen_set = set(frozen) & set(cells)
+
+    queue: list[int] = []
+    queued: set[int] = set()
+
+    def enqueue(indices: Iterable[int]) -> None:
+        for index in indices:
+            if index not in queued:
+                queued.add(index)
+                queue.append(index)
+
+    def hide(key: Hashable) -> None:
+        for member in groups.get(key, (key,)):
+            if cells[member].kind is Kind.PUBLIC or marks[member].is_hidden:
+                continue
+            marks[member] = Mark.HIDDEN
+            enqueue(by_cell[member])
+
+    # Forced cells, and the linked figures of every primary cell (hide() keeps a SMALL mark as it is).
+    for key in [*forced, *(key for key, mark in marks.items() if mark.is_hidden)]:
+        if key in cells:
+            hide(key)
+    enqueue(range(len(relations)))
+
+    while queue:
+        index = queue.pop(0)
+        queued.discard(index)
+        relation = relations[index]
+        while not _protected(relation, cells, marks, sensitive, k):
+            candidate = _complement(relation, cells, marks, frozen_set)
+            if candidate is None:
+                break  # nothing left to hide in this relation; every other cell is hidden or public
+            hide(candidate)
+    return marks
+
+
+def _link_groups(links: Iterable[Iterable[Hashable]], cells: Mapping[Hashable, Cell]) -> dict[Hashable, tuple]:
+    """Union of overlapping link sets: cell → every cell that shares its fate."""
+    parent: dict[Hashable, Hashable] = {}
+
+    def find(x: Hashable) -> Hashable:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    for link in links:
+        members = [m for m in link if m in cells]
+        for a, b in itertools.pairwise(members):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[ra] = rb
+    grouped: dict[Hashable, list[Hashable]] = defaultdict(list)
+    for key in list(parent):
+        grouped[find(key)].append(key)
+    for root in list(grouped):
+        if root not in grouped[root]:
+            grouped[root].append(root)
+    return {member: tuple(members) for members in grouped.values() for member in members}
+
+
+def _complement(
+    relation: Relation, cells: Mapping[Hashable, Cell], marks: Mapping[Hashable, Mark], frozen: set[Hashable],
+) -> Hashable | None:
+    """The next cell to hide: a visible, non-zero part (smallest first), else the total, else a zero."""
+    order = {key: position for position, key in enumerate(relation.members)}
+
+    def usable(key: Hashable) -> bool:
+        return not marks[key].is_hidden and key not in frozen and cells[key].kind is not Kind.PUBLIC
+
+    def rank(key: Hashable) -> tuple:
+        value = cells[key].value or 0
+        return (value == 0, key == relation.total, value, order[key])
+
+    candidates = [key for key in relation.members if usable(key)]
+    return min(candidates, key=rank) if candidates else None
+
+
+def _protected(
+    relation: Relation, cells: Mapping[Hashable, Cell], marks: Mapping[Hashable, Mark],
+    sensitive: set[Hashable], k: int,
+) -> bool:
+    hidden = [key for key in relation.members if marks[key].is_hidden]
+    if not hidden:
+        return True
+    if len(hidden) + relation.slack == 1:
+        return False
+    if not any(key in sensitive for key in hidden):
+        return True
+    if any(cells[key].kind is not Kind.PERSONS for key in relation.members):
+        return True  # mixed relations do not occur; people-only relations get the interval test
+    return all(feasible_values(relation, cells, marks, k, key) >= 2 for key in hidden if key in sensitive)
+
+
+def apriori(mark: Mark, k: int) -> list[tuple[float, float]]:
+    """What a reader knows about a hidden count of people from its mark alone."""
+    if mark is Mark.SMALL:
+        return [(0, k - 1)]
+    return [(0, 0), (k, INF)]
+
+
+def feasible_values(
+    relation: Relation, cells: Mapping[Hashable, Cell], marks: Mapping[Hashable, Mark], k: int, target: Hashable,
+) -> float:
+    """How many values (capped at 2) the hidden cell ``target`` can take, given only this relation, the
+    visible cells and the marks. 1 means a reader can work it out exactly."""
+    signs = {relation.total: 1, **{part: -1 for part in relation.parts}}
+    # total − Σ parts = 0  →  Σ(unknown sign·x) = −Σ(known sign·value)
+    rest = -sum(signs[key] * (cells[key].value or 0) for key in relation.members if not marks[key].is_hidden)
+    others: list[Hashable] = [key for key in relation.members if marks[key].is_hidden and key != target]
+    unions = [apriori(marks[key], k) for key in others]
+    if relation.slack:
+        others.append(_SLACK)
+        signs[_SLACK] = 1
+        unions.append([(0, INF)])
+    if sum(len(pieces) > 1 for pieces in unions) > MAX_ENUMERATED:
+        return 2
+    own = apriori(marks[target], k)
+    found: list[tuple[float, float]] = []
+    for choice in itertools.product(*unions):
+        low = high = 0.0
+        for key, (a, b) in zip(others, choice, strict=True):
+            low += min(signs[key] * a, signs[key] * b)
+            high += max(signs[key] * a, signs[key] * b)
+        # signs[target]·x = rest − Σothers  ∈ [rest − high, rest − low]
+        lo, hi = rest - high, rest - low
+        if signs[target] < 0:
+            lo, hi = -hi, -lo
+        for a, b in own:
+            start, end = max(lo, a), min(hi, b)
+            if start <= end:
+                found.append((start, end))
+    return _count_integers(found)
+
+
+def _count_integers(intervals: list[tuple[float, float]], cap: int = 2) -> float:
+    values: set[float] = set()
+    for start, end in intervals:
+        if end - start >= cap:
+            return cap
+        first = int(-(-start // 1)) if start != -INF else start
+        value = first
+        while value <= end:
+            values.add(value)
+            if len(values) >= cap:
+                return cap
+            value += 1
+    return len(values)

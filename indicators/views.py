@@ -1,0 +1,130 @@
+"""The indicators dashboard and its downloads.
+
+Every view: the role gate (``Perm.INDICATORS_VIEW``; 403 for any other role), then the report picker
+(an area inside the member's own, a fixed period; anything else is answered 400 with the reason next to
+the field), then one :class:`~indicators.report.Report` that every output renders. Nothing here links
+to a case, a survivor or a trusted address's own figures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import Perm, requires
+from indicators import dhis2, exports
+from indicators.forms import ReportForm
+from indicators.report import Report, build_report
+
+
+def _form(request: HttpRequest, data: object) -> ReportForm:
+    return ReportForm(data, membership=request.membership)  # type: ignore[attr-defined]
+
+
+def _picked(request: HttpRequest, data: object) -> tuple[ReportForm, Report | None]:
+    form = _form(request, data)
+    if not form.is_valid():
+        return form, None
+    return form, build_report(form.cleaned_data["area"], form.cleaned_data["period"])
+
+
+def _refused(request: HttpRequest, form: ReportForm) -> HttpResponse:
+    return render(request, "indicators/dashboard.html", {"form": form}, status=400)
+
+
+def _attachment(content: bytes, content_type: str, report: Report, suffix: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    name = f"chi-so-du-an-8-{report.area_key}-{report.period.code}.{suffix}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires(Perm.INDICATORS_VIEW)
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form, report = _picked(request, request.GET)
+    if report is None:
+        return _refused(request, form)
+    context = {
+        "form": form,
+        "query": form.query(),
+        "dhis2_configured": dhis2.configured(),
+        **exports.report_context(report),
+    }
+    return render(request, "indicators/dashboard.html", context)
+
+
+def _download(  # type: ignore[no-untyped-def]
+    render_bytes: Callable[[Report], bytes], content_type: str, suffix: str, *, language: str | None = None,
+):
+    @requires(Perm.INDICATORS_VIEW)
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        form = _form(request, request.GET)
+        if not form.is_valid():
+            return _refused(request, form)
+        # The PDF is the union's periodic report, written in Vietnamese whatever the reader's language.
+        with translation.override(language or translation.get_language()):
+            report = build_report(form.cleaned_data["area"], form.cleaned_data["period"])
+            content = render_bytes(report)
+        return _attachment(content, content_type, report, suffix)
+
+    view.__name__ = view.__qualname__ = f"download_{suffix}"
+    return view
+
+
+download_csv = _download(exports.to_csv, "text/csv; charset=utf-8", "csv")
+download_xlsx = _download(
+    exports.to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+download_pdf = _download(exports.to_pdf, "application/pdf", "pdf", language="vi")
+
+
+@requires(Perm.INDICATORS_VIEW)
+@require_GET
+def download_dhis2(request: HttpRequest) -> HttpResponse:
+    form, report = _picked(request, request.GET)
+    if report is None:
+        return _refused(request, form)
+    try:
+        data = dhis2.payload(report)
+    except dhis2.Dhis2Error as exc:
+        form.add_error("period", str(exc))
+        return _refused(request, form)
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    return _attachment(content, "application/json", report, "dhis2.json")
+
+
+@requires(Perm.INDICATORS_VIEW)
+@require_POST
+def dhis2_push(request: HttpRequest) -> HttpResponse:
+    """Send the report to DHIS2: always a dry run first; the real import only when asked for and only
+    if the dry run found nothing to refuse."""
+    form, report = _picked(request, request.POST)
+    if report is None:
+        return _refused(request, form)
+    summaries: list[dhis2.ImportSummary] = []
+    context: dict[str, object] = {"report": report, "form": form, "query": form.query(), "summaries": summaries}
+    try:
+        data = dhis2.payload(report)
+        context["values"] = len(data["dataValues"])
+        dry_run = dhis2.push(data, dry_run=True)
+        summaries.append(dry_run)
+        if request.POST.get("mode") == "import":
+            if dry_run.ok:
+                summaries.append(dhis2.push(data, dry_run=False))
+            else:
+                context["error"] = _("The dry run found problems, so nothing was imported. Fix them in DHIS2 "
+                                     "or in the code mapping, then try again.")
+    except dhis2.Dhis2Error as exc:
+        context["error"] = str(exc)
+        return render(request, "indicators/dhis2_result.html", context, status=409)
+    return render(request, "indicators/dhis2_result.html", context)
+
+
