@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,7 +16,11 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
+        username = self.fields["username"]
+        # Django sets max_length after the field is built, so it is never checked: an overlong name
+        # would reach authenticate() and overflow axes' 255-character column (a 500 on PostgreSQL).
+        username.validators.append(MaxLengthValidator(username.max_length))
+        username.widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
     def confirm_login_allowed(self, user: object) -> None:

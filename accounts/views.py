@@ -135,7 +135,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             messages.success(request, _("Two-step sign-in is set up."))
-            return redirect("home")
+            return redirect(_next_url(request))
         form.add_error("token", _("That code is not valid. Check the time on your phone and try again."))
     qr = segno.make(device.config_url, error="m").svg_data_uri(scale=4, dark="#111")
     secret = base64.b32encode(device.bin_key).decode()

@@ -1,3 +1,5 @@
+import re
+
 from django.views.debug import SafeExceptionReporterFilter
 
 
@@ -7,6 +9,11 @@ class ConfidentialExceptionReporterFilter(SafeExceptionReporterFilter):
     Any field of a case form may hold identifying data, so a name-based list of "sensitive" fields
     (Django's default) is not enough.
     """
+
+    # Django's list, plus connection URLs: DATABASE_URL carries the database password in clear.
+    hidden_settings = re.compile(
+        "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DATABASE_URL|DSN", flags=re.IGNORECASE
+    )
 
     def get_post_parameters(self, request):  # type: ignore[no-untyped-def]
         if request is None:

@@ -22,6 +22,7 @@ from django.views.debug import ExceptionReporter
 from config import urls as project_urls
 from config.reporting import ConfidentialExceptionReporterFilter
 from tests.conftest import signed_in
+from tests.factories import TEST_PASSWORD
 
 BASE_DIR = Path(settings.BASE_DIR)
 CONFIDENTIAL = "Nguyễn Thị Hoa, thôn Kon, nhà thứ ba sau trạm y tế"
@@ -57,6 +58,16 @@ def _setup(env: dict[str, str], then: str = "") -> subprocess.CompletedProcess[s
     return _run(env, "-c", f"import django; django.setup()\n{then}")
 
 
+def _settings_in(env: dict[str, str], *names: str) -> dict[str, object]:
+    """The named settings, as a fresh interpreter with ``env`` sees them."""
+    result = _setup(env, then=(
+        "import json; from django.conf import settings as s\n"
+        f"print(json.dumps({{name: getattr(s, name) for name in {list(names)!r}}}))"
+    ))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 # --- Production refuses to start unsafe -----------------------------------------------------------
 
 
@@ -89,9 +100,11 @@ def test_production_refuses_to_start_without_its_secrets_or_with_debug(tmp_path,
     ("name", "value", "message"),
     [
         ("DEBUG", "maybe", "DEBUG must be a boolean (1/0, true/false, yes/no), not 'maybe'."),
-        ("SESSION_IDLE_TIMEOUT_MINUTES", "abc", "SESSION_IDLE_TIMEOUT_MINUTES must be a whole number, not 'abc'."),
+        ("SESSION_IDLE_TIMEOUT_MINUTES", "abc",
+         "SESSION_IDLE_TIMEOUT_MINUTES must be a whole number, not 'abc'."),
         ("SESSION_IDLE_TIMEOUT_MINUTES", "0", "SESSION_IDLE_TIMEOUT_MINUTES must be at least 1, not 0."),
-        ("SESSION_IDLE_TIMEOUT_MINUTES", "30.5", "SESSION_IDLE_TIMEOUT_MINUTES must be a whole number, not '30.5'."),
+        ("SESSION_IDLE_TIMEOUT_MINUTES", "30.5",
+         "SESSION_IDLE_TIMEOUT_MINUTES must be a whole number, not '30.5'."),
         ("LOGIN_FAILURE_LIMIT", "five", "LOGIN_FAILURE_LIMIT must be a whole number, not 'five'."),
         ("LOGIN_LOCKOUT_MINUTES", "-5", "LOGIN_LOCKOUT_MINUTES must be at least 1, not -5."),
         ("HTTPS", "perhaps", "HTTPS must be a boolean (1/0, true/false, yes/no), not 'perhaps'."),
@@ -115,45 +128,44 @@ def test_production_with_everything_set_passes_the_deployment_checks(tmp_path):
 
 
 def test_production_turns_on_https_only_cookies_and_strict_transport(tmp_path):
-    result = _setup(_production_env(tmp_path), then=(
-        "from django.conf import settings as s; import json; print(json.dumps({n: getattr(s, n) for n in ["
-        "'DEBUG', 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS',"
-        "'SESSION_COOKIE_AGE', 'PASSWORD_HASHERS']}))"
-    ))
+    values = _settings_in(
+        _production_env(tmp_path),
+        "DEBUG", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS", "SESSION_COOKIE_AGE", "PASSWORD_HASHERS",
+    )
 
-    assert result.returncode == 0, result.stderr
-    values = json.loads(result.stdout)
     assert values["DEBUG"] is False
-    assert values["SECURE_SSL_REDIRECT"] is values["SESSION_COOKIE_SECURE"] is values["CSRF_COOKIE_SECURE"] is True
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SESSION_COOKIE_SECURE"] is values["CSRF_COOKIE_SECURE"] is True
     assert values["SECURE_HSTS_SECONDS"] >= 31_536_000
     assert values["SESSION_COOKIE_AGE"] == 30 * 60
     assert values["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
 def test_idle_timeout_is_configurable(tmp_path):
-    result = _setup(
+    values = _settings_in(
         _production_env(tmp_path, SESSION_IDLE_TIMEOUT_MINUTES="10"),
-        then="from django.conf import settings as s; print(s.SESSION_IDLE_TIMEOUT_MINUTES, s.SESSION_COOKIE_AGE)",
+        "SESSION_IDLE_TIMEOUT_MINUTES", "SESSION_COOKIE_AGE",
     )
 
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["10", "600"]
+    assert values == {"SESSION_IDLE_TIMEOUT_MINUTES": 10, "SESSION_COOKIE_AGE": 600}
 
 
 def test_malformed_setting_fails_loudly_in_development_too(tmp_path):
     result = _setup(_production_env(tmp_path, APP_ENV="development", DEBUG="maybe"))
 
     assert result.returncode != 0
-    assert "ImproperlyConfigured: DEBUG must be a boolean (1/0, true/false, yes/no), not 'maybe'." in result.stderr
+    message = "ImproperlyConfigured: DEBUG must be a boolean (1/0, true/false, yes/no), not 'maybe'."
+    assert message in result.stderr
 
 
 def test_development_defaults_are_safe(tmp_path):
     env = _production_env(tmp_path, APP_ENV=None, SECRET_KEY=None, FIELD_ENCRYPTION_KEYS=None,
                           BLIND_INDEX_KEY=None, ALLOWED_HOSTS=None)
-    result = _setup(env, then="from django.conf import settings as s; print(s.DEBUG, len(s.SECRET_KEY) >= 50)")
+    values = _settings_in(env, "DEBUG", "SECRET_KEY")
 
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "True"]
+    assert values["DEBUG"] is False
+    assert len(values["SECRET_KEY"]) >= 50
     # Development secrets are made per checkout, readable by the owner only.
     assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o777 == 0o600
 
@@ -173,7 +185,7 @@ print(json.dumps({
     "plain": [plain.status_code, plain.get("Location")],
     "status": secure.status_code,
     "headers": dict(secure.headers),
-    "cookies": {name: {"secure": c["secure"], "httponly": c["httponly"]} for name, c in secure.cookies.items()},
+    "cookies": {n: {"secure": c["secure"], "httponly": c["httponly"]} for n, c in secure.cookies.items()},
 }))
 """
 
@@ -214,6 +226,20 @@ def test_every_response_carries_the_security_headers(client, cast):
         assert "form-action 'self'" in csp
 
 
+def test_referrer_policy_still_lets_browsers_post_forms(cast):
+    """Under "no-referrer" browsers send "Origin: null" with every POST and CSRF refuses them all;
+    "same-origin" keeps referrers off other sites and lets our own forms through."""
+    client = Client(enforce_csrf_checks=True)
+    html = client.get("/accounts/login/").content.decode()
+    assert settings.SECURE_REFERRER_POLICY == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in html  # the page says the same as the header
+    token = client.cookies["csrftoken"].value
+    data = {"username": "alice", "password": TEST_PASSWORD, "csrfmiddlewaretoken": token}
+
+    assert client.post("/accounts/login/", data, HTTP_ORIGIN="null").status_code == 403
+    assert client.post("/accounts/login/", data, HTTP_ORIGIN="http://testserver").status_code == 302
+
+
 def test_pages_that_are_never_meant_to_be_cached_say_so(cast):
     response = signed_in(cast.sysadmin).get("/operator/")
 
@@ -242,7 +268,8 @@ def test_server_error_page_is_the_static_page_with_no_traceback_or_posted_data(c
     assert response.status_code == 500
     html = response.content.decode()
     assert html == (BASE_DIR / "templates" / "500.html").read_text()
-    for leak in (CONFIDENTIAL, "hunter2", "Traceback", "RuntimeError", "case form failed", "survivor_address"):
+    leaks = (CONFIDENTIAL, "hunter2", "Traceback", "RuntimeError", "case form failed", "survivor_address")
+    for leak in leaks:
         assert leak not in html
     # The log line names the path and the error, never the data.
     assert CONFIDENTIAL not in caplog.text
@@ -272,7 +299,8 @@ def test_error_report_masks_every_posted_value_and_every_local_variable(settings
     assert "full_name" in text  # the field names stay, to help debugging
 
     masked = reporter.filter.cleansed_substitute
-    assert reporter.filter.get_post_parameters(request) == {"full_name": masked, "address": masked, "note": masked}
+    posted = reporter.filter.get_post_parameters(request)
+    assert posted == {"full_name": masked, "address": masked, "note": masked}
     frames = reporter.get_traceback_frames()
     assert frames
     for frame in frames:
