@@ -42,7 +42,8 @@ def _case_rows() -> list[Row]:
 def _record_rows() -> list[Row]:
     routes = {"incident-edit": "incidents", "consent-withdraw": "consents", "service-edit": "services",
               "livelihood-edit": "livelihood_supports"}
-    return [Row(f"casework:{name}", RECORDERS, kwargs=_record(case_a, related), foreign=_record(case_b, related))
+    return [Row(f"casework:{name}", RECORDERS, kwargs=_record(case_a, related),
+                foreign=_record(case_b, related))
             for name, related in routes.items()]
 
 

@@ -15,7 +15,14 @@ from django.utils.html import escape
 
 from casework.models import Case, Incident, LivelihoodSupport, SafetyPlan, SupportService, Survivor
 from tests.casework.builders import case_a, open_case
-from tests.casework.test_records import english, incident_data, iso, livelihood_data, service_data, survivor_data
+from tests.casework.test_records import (
+    english,
+    incident_data,
+    iso,
+    livelihood_data,
+    service_data,
+    survivor_data,
+)
 from tests.conftest import signed_in
 
 STALE = "Someone else saved this record while you were editing it."
@@ -53,7 +60,8 @@ FORMS = {
     ),
     "service": EditForm(
         url=lambda c: reverse("casework:service-edit", args=[c.pk, c.services.get().pk]),
-        data=lambda c: service_data(c, kind="shelter", provided_on=iso(c.opened_on), check_in=iso(c.opened_on)),
+        data=lambda c: service_data(c, kind="shelter", provided_on=iso(c.opened_on),
+                                    check_in=iso(c.opened_on)),
         field="notes",
         stored=lambda c: SupportService.objects.get(case=c).notes,
     ),
@@ -110,11 +118,13 @@ def test_after_reloading_the_second_person_can_save(cast):
     url = reverse("casework:survivor-edit", args=[case.pk])
     first, second = signed_in(cast.volunteer_a), signed_in(cast.lead_a)
     stale = opened_version(second, url)
-    first.post(url, {**survivor_data(birth_year="1990"), "address": "A", "version": opened_version(first, url)})
+    first_version = opened_version(first, url)
+    first.post(url, {**survivor_data(birth_year="1990"), "address": "A", "version": first_version})
     second.post(url, {**survivor_data(birth_year="1990"), "address": "B", "version": stale})
     fresh = opened_version(second, url)
     assert fresh != stale
-    assert second.post(url, {**survivor_data(birth_year="1990"), "address": "B", "version": fresh}).status_code == 302
+    assert second.post(url, {**survivor_data(birth_year="1990"), "address": "B",
+                             "version": fresh}).status_code == 302
     assert Survivor.objects.get(pk=case.survivor_id).address == "B"
 
 

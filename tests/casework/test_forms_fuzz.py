@@ -92,7 +92,8 @@ def _url(name: str, case: Case, record: Any = None) -> str:
 
 SURVIVOR_TEXT = st.fixed_dictionaries({
     "full_name": free_text(200), "other_names": free_text(200), "address": free_text(500),
-    "guardian_contact": free_text(300), "phone": st.one_of(TEXT, st.sampled_from(["0912 345 678", "+84912345678"])),
+    "guardian_contact": free_text(300),
+    "phone": st.one_of(TEXT, st.sampled_from(["0912 345 678", "+84912345678"])),
     "national_id": st.one_of(TEXT, st.sampled_from(["064190001234", "0641 9000 1234"])),
 })
 SURVIVOR_OTHER = st.fixed_dictionaries({
@@ -106,7 +107,8 @@ SURVIVOR_OTHER = st.fixed_dictionaries({
 @FUZZ
 @given(typed=SURVIVOR_TEXT, other=SURVIVOR_OTHER)
 def test_intake_start_never_crashes_and_keeps_what_was_typed(cast, alice, typed, other):
-    response = alice.post(reverse("casework:intake-start"), {**typed, **other, "commune": str(cast.commune1.pk)})
+    response = alice.post(reverse("casework:intake-start"), {**typed, **other,
+                                                             "commune": str(cast.commune1.pk)})
     if response.status_code == 200 and "matches" in response.context:
         # The "is she already known?" page: only the name (as cleaned) is shown back; the rest waits sealed.
         assert escape(response.context["form"].cleaned_data["full_name"]) in response.content.decode()
@@ -145,7 +147,8 @@ def test_incident_forms_never_crash(cast, alice, case, narrative, other):
 
 
 @FUZZ
-@given(guardian=free_text(200), given_on=DATES, scopes=st.lists(choice(list(Consent.Scope.values)), max_size=7),
+@given(guardian=free_text(200), given_on=DATES,
+       scopes=st.lists(choice(list(Consent.Scope.values)), max_size=7),
        given_by=choice(["survivor", "guardian"]))
 def test_consent_form_never_crashes(cast, alice, case, guardian, given_on, scopes, given_by):
     data = {"scopes": scopes, "given_by": given_by, "guardian_name": guardian, "given_on": given_on}
@@ -206,7 +209,8 @@ LIVELIHOOD = st.fixed_dictionaries({
     "programme_model": choice(list(LivelihoodSupport.Model.values)),
     "beneficiary_group": choice(list(LivelihoodSupport.Group.values)),
     "outcome": choice(list(LivelihoodSupport.Outcome.values)),
-    "started_on": DATES, "ended_on": st.one_of(st.just(""), DATES), "followed_up_on": st.one_of(st.just(""), DATES),
+    "started_on": DATES, "ended_on": st.one_of(st.just(""), DATES),
+    "followed_up_on": st.one_of(st.just(""), DATES),
 })
 
 
@@ -219,7 +223,8 @@ def test_livelihood_forms_never_crash(cast, alice, case, model_name, notes, amou
     support = case.livelihood_supports.first()
     if support is not None:
         version = str(LivelihoodSupport.objects.get(pk=support.pk).version)
-        assert_handled(alice.post(_url("livelihood-edit", case, support), {**data, "version": version}), typed)
+        assert_handled(alice.post(_url("livelihood-edit", case, support), {**data, "version": version}),
+                       typed)
 
 
 @FUZZ
@@ -231,7 +236,8 @@ def test_note_form_never_crashes(cast, alice, case, text):
 @FUZZ
 @given(step=st.sampled_from(["incident", "consent", "risk", "support"]), text=free_text(5000), day=DATES)
 def test_intake_steps_never_crash(cast, alice, case, step, text, day):
-    data = {"narrative": text, "notes": text, "guardian_name": text[:300], "occurred_on": day, "given_on": day,
+    data = {"narrative": text, "notes": text, "guardian_name": text[:300], "occurred_on": day,
+            "given_on": day,
             "assessed_on": day, "provided_on": day, "scopes": ["keep_record"], "given_by": "guardian",
             "kind": "shelter", "check_in": day, "provider": str(cast.address_a.pk)}
     response = alice.post(reverse("casework:intake-step", kwargs={"pk": case.pk, "step": step}), data)

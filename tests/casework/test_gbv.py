@@ -29,7 +29,8 @@ def years_before(day: dt.date, years: int) -> dt.date:
 def case_of_a_girl_aged(cast, age: int, on: dt.date) -> Case:  # type: ignore[no-untyped-def]
     """A female survivor who turns exactly ``age`` on ``on``."""
     born = years_before(on, age)
-    return open_case(cast.volunteer_a, full_name="Y Thị Nhỏ", birth_year=born.year, date_of_birth=born, sex="female")
+    return open_case(cast.volunteer_a, full_name="Y Thị Nhỏ", birth_year=born.year, date_of_birth=born,
+                     sex="female")
 
 
 def record(cast, case: Case, *, yes: tuple[str, ...], on: dt.date, **fields: str) -> Incident:  # type: ignore[no-untyped-def]
@@ -47,7 +48,8 @@ def incident_day() -> dt.date:
 
 def test_the_questions_are_shown_in_gbvims_order(cast):
     case = open_case(cast.volunteer_a)
-    html = english(signed_in(cast.volunteer_a)).get(reverse("casework:incident-create", args=[case.pk])).content.decode()
+    page = english(signed_in(cast.volunteer_a)).get(reverse("casework:incident-create", args=[case.pk]))
+    html = page.content.decode()
     positions = [html.index(f'name="q_{key}"') for key in gbv.ANSWER_KEYS]
     assert positions == sorted(positions)
     assert str(gbv.QUESTIONS[0][1])[:40] in html
@@ -55,7 +57,8 @@ def test_the_questions_are_shown_in_gbvims_order(cast):
 
 def test_husband_hit_her_and_then_forced_intercourse_is_rape(cast, incident_day):
     case = open_case(cast.volunteer_a, full_name="Y Thị Vợ", birth_year=1990)
-    incident = record(cast, case, yes=("physical", "penetration"), on=incident_day, perpetrator_relationship="partner")
+    incident = record(cast, case, yes=("physical", "penetration"), on=incident_day,
+                      perpetrator_relationship="partner")
     assert incident.gbv_type == gbv.GBVType.RAPE
     assert incident.gbv_answers["physical"] and incident.gbv_answers["penetration"]
     assert (incident.intimate_partner, incident.domestic_violence, incident.harm_sexual) == (True, True, True)
@@ -64,7 +67,8 @@ def test_husband_hit_her_and_then_forced_intercourse_is_rape(cast, incident_day)
 
 def test_attempted_rape_is_sexual_assault(cast, incident_day):
     case = open_case(cast.volunteer_a)
-    incident = record(cast, case, yes=("sexual_contact",), on=incident_day, perpetrator_relationship="acquaintance")
+    incident = record(cast, case, yes=("sexual_contact",), on=incident_day,
+                      perpetrator_relationship="acquaintance")
     assert incident.gbv_type == gbv.GBVType.SEXUAL_ASSAULT
     assert incident.domestic_violence is False
 
@@ -77,7 +81,8 @@ def test_nothing_answered_yes_is_not_gender_based_violence(cast, incident_day):
 @pytest.mark.parametrize(("age", "child_marriage"), [(16, True), (17, True), (18, False)])
 def test_forced_marriage_is_child_marriage_only_below_eighteen(cast, incident_day, age, child_marriage):
     case = case_of_a_girl_aged(cast, age, incident_day)
-    incident = record(cast, case, yes=("forced_marriage",), on=incident_day, perpetrator_relationship="family")
+    incident = record(cast, case, yes=("forced_marriage",), on=incident_day,
+                      perpetrator_relationship="family")
     assert case.survivor.age_on(incident_day) == age
     assert incident.gbv_type == gbv.GBVType.FORCED_MARRIAGE
     assert incident.child_marriage is child_marriage
@@ -93,7 +98,8 @@ def test_forced_marriage_the_day_before_her_eighteenth_birthday_is_child_marriag
 @pytest.mark.parametrize(("age", "abuse"), [(15, True), (17, True), (18, False)])
 def test_rape_of_a_girl_under_eighteen_is_child_sexual_abuse(cast, incident_day, age, abuse):
     case = case_of_a_girl_aged(cast, age, incident_day)
-    incident = record(cast, case, yes=("penetration",), on=incident_day, perpetrator_relationship="step_parent")
+    incident = record(cast, case, yes=("penetration",), on=incident_day,
+                      perpetrator_relationship="step_parent")
     assert incident.gbv_type == gbv.GBVType.RAPE
     assert incident.child_sexual_abuse is abuse
 

@@ -118,7 +118,8 @@ def test_a_child_intake_defaults_consent_to_the_guardian_and_sets_the_plan_deadl
     alice = english(signed_in(cast.volunteer_a))
     case = case_from(alice.post(START, survivor_data(birth_year=str(timezone.localdate().year - 11))))
     assert case.is_child and case.support_plan_due_on
-    response = alice.post(step_url(case, "consent"), consent_data(given_by="guardian", guardian_name="Bà ngoại"))
+    response = alice.post(step_url(case, "consent"), consent_data(given_by="guardian",
+                                                                  guardian_name="Bà ngoại"))
     assert response.status_code == 302
     assert set(case.consents.values_list("given_by", flat=True)) == {Consent.GivenBy.GUARDIAN}
 
@@ -148,7 +149,8 @@ def test_the_same_name_typed_decomposed_or_without_accents_is_offered(cast):
 def test_the_same_phone_in_another_format_is_offered(cast):
     known = _known(cast)
     alice = english(signed_in(cast.volunteer_a))
-    response = alice.post(START, survivor_data(full_name="Một người khác", birth_year="1970", phone="+84 912-345-678"))
+    response = alice.post(START, survivor_data(full_name="Một người khác", birth_year="1970",
+                                               phone="+84 912-345-678"))
     assert response.status_code == 200
     assert known.survivor.code in response.content.decode()
 
@@ -182,7 +184,8 @@ def test_same_person_opens_a_new_case_for_her(cast):
 def test_a_different_person_continues_with_what_was_typed(cast):
     _known(cast)
     alice = english(signed_in(cast.volunteer_a))
-    offer = alice.post(START, survivor_data(full_name="Nguyen Thi Huong", birth_year="1990", phone="0977 111 222"))
+    offer = alice.post(START, survivor_data(full_name="Nguyen Thi Huong", birth_year="1990",
+                                            phone="0977 111 222"))
     response = alice.post(START, {"token": offer.context["token"], "decision": "new"})
     case = case_from(response)
     assert (case.survivor.full_name, case.survivor.phone) == ("Nguyen Thi Huong", "0977 111 222")
@@ -211,7 +214,8 @@ def test_an_expired_token_asks_for_the_details_again(cast):
 def test_no_survivor_of_another_address_is_ever_offered(cast):
     alices = case_a(cast).survivor
     charlie = english(signed_in(cast.volunteer_b))
-    response = charlie.post(START, survivor_data(full_name=CANARY_NAME, birth_year="1990", phone=CANARY_PHONE))
+    response = charlie.post(START, survivor_data(full_name=CANARY_NAME, birth_year="1990",
+                                                 phone=CANARY_PHONE))
     assert response.status_code == 302  # straight to a new case: nothing to offer
     case = case_from(response)
     assert case.trusted_address == cast.address_b and case.survivor_id != alices.pk
