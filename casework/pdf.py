@@ -165,7 +165,9 @@ class SafeURLFetcher(URLFetcher):
         return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
 
 
-safe_url_fetcher = SafeURLFetcher(timeout=1, allowed_protocols=("file", "data"), allow_redirects=False)
+# fail_on_errors: an unexpected error while reading an allowed file stops the render too (a document with
+# a silently missing stylesheet or font could print unreadably). The fetcher holds no per-request state.
+safe_url_fetcher = SafeURLFetcher(fail_on_errors=True)
 
 
 def font_face_css() -> str:
