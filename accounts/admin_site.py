@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from functools import update_wrapper
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import Perm, role_allows
@@ -40,10 +42,12 @@ class OperatorAdminSite(admin.AdminSite):
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         # One sign-in page for the whole site; a signed-in user without the role is refused, not
-        # shown a second login form.
+        # shown a second login form, and an operator is sent on to the administration.
         if request.user.is_authenticated:
+            if self.has_permission(request):
+                return redirect("admin:index")
             raise PermissionDenied
-        return redirect(f"/accounts/login/?next={request.get_full_path()}")
+        return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.get_full_path()})}")
 
     def logout(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         return redirect("accounts:logout")

@@ -3,9 +3,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from accounts.access import TWO_FACTOR_ROLES
 from accounts.models import Membership
@@ -49,6 +52,27 @@ class ActiveMembershipMiddleware:
         return self.get_response(request)
 
 
+class VietnameseFirstLocaleMiddleware:
+    """Vietnamese unless the user chose English with the language switch (the language cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so a volunteer whose
+    phone is set to English would meet an English system first; the programme works in Vietnamese.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+
 class TwoFactorRequiredMiddleware:
     """Users holding a role that needs two-factor sign-in reach nothing until they have verified.
 
@@ -60,8 +84,14 @@ class TwoFactorRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        needs_second_factor = any(m.role in TWO_FACTOR_ROLES for m in getattr(request, "memberships", ()))
-        if user.is_authenticated and needs_second_factor and not user.is_verified():
+        if not user.is_authenticated:
+            return self.get_response(request)
+        loaded = getattr(request, "memberships", None)
+        # Fail closed: if the memberships were not loaded (middleware misordered), ask the database.
+        needs_second_factor = (
+            any(m.role in TWO_FACTOR_ROLES for m in loaded) if loaded is not None else user.requires_two_factor
+        )
+        if needs_second_factor and not user.is_verified():
             try:
                 name = resolve(request.path_info).view_name
             except Resolver404:

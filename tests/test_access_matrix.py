@@ -56,7 +56,7 @@ def _admin_rows() -> list[Row]:
         Row("admin:jsi18n", sysadmin_only),
         Row("admin:app_list", sysadmin_only, kwargs=lambda c, m: {"app_label": "accounts"}),
         # One sign-in and one sign-out page for the whole site.
-        Row("admin:login", everyone(FORBIDDEN, **{ANON: REDIRECT})),
+        Row("admin:login", everyone(FORBIDDEN, **{ANON: REDIRECT, Role.SYSTEM_ADMINISTRATOR: REDIRECT})),
         Row("admin:logout", sysadmin_only | {Role.SYSTEM_ADMINISTRATOR: REDIRECT}),
         Row("admin:password_change", sysadmin_only),
         Row("admin:password_change_done", sysadmin_only),

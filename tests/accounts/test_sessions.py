@@ -223,3 +223,28 @@ def test_a_membership_revoked_mid_session_stops_working_at_once(cast, alice_in_t
     html = client.get("/").content.decode()
     assert cast.address_b.name not in html
     assert cast.address_a.name in html  # the one remaining role
+
+
+def test_vietnamese_is_the_default_even_for_a_phone_set_to_english(client, db):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert page["Content-Language"] == "vi"
+    assert '<html lang="vi">' in page.content.decode()
+
+
+def test_english_is_kept_once_chosen_with_the_switch(client, db):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    page = client.get("/accounts/login/")
+    assert page["Content-Language"] == "en"
+
+
+def test_two_factor_gate_fails_closed_when_memberships_were_not_loaded(cast, rf):
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    from accounts.middleware import TwoFactorRequiredMiddleware
+
+    request = rf.get("/")
+    SessionMiddleware(lambda r: None).process_request(request)
+    request.user = cast.analyst.user
+    request.user.is_verified = lambda: False
+    response = TwoFactorRequiredMiddleware(lambda r: "page")(request)
+    assert response != "page" and response.status_code == 302

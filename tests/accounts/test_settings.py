@@ -79,14 +79,15 @@ def _settings_in(env: dict[str, str], *names: str) -> dict[str, object]:
         ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 50 characters long in production."),
         ({"FIELD_ENCRYPTION_KEYS": None}, "The environment variable FIELD_ENCRYPTION_KEYS must be set."),
         ({"BLIND_INDEX_KEY": None}, "The environment variable BLIND_INDEX_KEY must be set."),
-        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must be set in production."),
-        ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS must be set in production."),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must name the site's hosts in production"),
+        ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS must name the site's hosts in production"),
+        ({"ALLOWED_HOSTS": "example.org,*"}, "ALLOWED_HOSTS must name the site's hosts in production"),
         ({"DEBUG": "1"}, "DEBUG must be off in production"),
         ({"DEBUG": "true"}, "DEBUG must be off in production"),
         ({"APP_ENV": "prod"}, "APP_ENV must be development, production or test, not 'prod'."),
     ],
     ids=["no-secret-key", "empty-secret-key", "short-secret-key", "no-field-keys", "no-blind-index-key",
-         "no-allowed-hosts", "blank-allowed-hosts", "debug-1", "debug-true", "misspelt-app-env"],
+         "no-allowed-hosts", "blank-allowed-hosts", "wildcard-allowed-hosts", "debug-1", "debug-true", "misspelt-app-env"],
 )
 def test_production_refuses_to_start_without_its_secrets_or_with_debug(tmp_path, overrides, message):
     result = _setup(_production_env(tmp_path, **overrides))
