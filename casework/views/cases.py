@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.access import Perm, can, requires
 from accounts.models import Organisation
 from casework import services
+from casework.panels import render_case_panels
 from casework.access import get_case_for
 from casework.forms_lifecycle import (
     CaseAssignForm,
@@ -301,6 +302,8 @@ def _render_detail(
         "plan_pending": plan_pending,
         "support_form": support_form,
         "intake_next": intake_next,
+        # Sections other apps add (referrals), without casework importing them.
+        "panels": render_case_panels(case, membership, request),
     })
 
 
