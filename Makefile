@@ -20,9 +20,10 @@ STAMP_BASE := $(VENV)/.installed-base
 STAMP_DEV := $(VENV)/.installed-dev
 
 # Debian packages: gettext builds the catalogues; pango, harfbuzz and fonts let WeasyPrint render PDFs;
-# the tests drive Debian's Chromium (Playwright never downloads a browser here).
+# the tests drive Debian's Chromium (Playwright never downloads a browser here) and read PDFs back
+# with poppler-utils.
 RUNTIME_DEBS := gettext fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
-TEST_DEBS := $(RUNTIME_DEBS) chromium
+TEST_DEBS := $(RUNTIME_DEBS) chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help run test lint migrations-check deploy-check clean messages runtime-debs test-debs

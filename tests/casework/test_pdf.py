@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -24,7 +23,6 @@ from tests.casework.builders import CANARY_NAME, case_a
 from tests.conftest import signed_in
 
 # poppler-utils (in the Makefile's test packages) reads the text, fonts and metadata back out of the PDF.
-needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
 
 HOSTILE = '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://evil.example/x.css">'
 
@@ -65,7 +63,6 @@ def test_volunteer_downloads_the_summary_as_a_pdf_attachment_named_by_code_only(
     assert response.content.startswith(b"%PDF-")
 
 
-@needs_poppler
 def test_summary_holds_the_whole_record_with_vietnamese_diacritics(cast, tmp_path):
     case, response = download(cast)
     text = pdf_text(response.content, tmp_path)
@@ -84,7 +81,6 @@ def test_summary_holds_the_whole_record_with_vietnamese_diacritics(cast, tmp_pat
     assert "Tóm tắt hồ sơ" in text or "Case summary" in text
 
 
-@needs_poppler
 def test_summary_embeds_dejavu_sans_and_no_other_font(cast, tmp_path):
     _case, response = download(cast)
     fonts = pdf_fonts(response.content, tmp_path)
@@ -94,7 +90,6 @@ def test_summary_embeds_dejavu_sans_and_no_other_font(cast, tmp_path):
     assert all(" yes yes yes " in line for line in fonts.splitlines()[2:])
 
 
-@needs_poppler
 def test_pdf_metadata_title_names_the_code_not_the_survivor(cast, tmp_path):
     case, response = download(cast)
     info = pdf_info(response.content, tmp_path)
@@ -109,7 +104,6 @@ def test_printing_is_recorded_in_the_access_log(cast):
     assert access.survivor_id == case.survivor_id
 
 
-@needs_poppler
 def test_summary_states_when_and_by_whom_it_was_printed(cast, tmp_path):
     case = case_a(cast)
     pdf = render_case_summary(case, printed_by=cast.lead_a)
@@ -118,7 +112,6 @@ def test_summary_states_when_and_by_whom_it_was_printed(cast, tmp_path):
     assert "Địa chỉ tin cậy A" in text
 
 
-@needs_poppler
 def test_user_text_that_looks_like_html_is_printed_as_text_and_fetches_nothing(cast, tmp_path, monkeypatch):
     case = case_a(cast)
     services.note_add(case=case, by=cast.volunteer_a, text=HOSTILE)
