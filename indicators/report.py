@@ -201,13 +201,14 @@ class _System:
         self.units[cell_id] = unit
         return cell_id
 
-    def relate(self, total: CellId, parts: Iterable[CellId], *, slack: bool = False) -> None:
+    def relate(self, total: CellId, parts: Iterable[CellId]) -> None:
         parts = tuple(parts)
         if parts:
-            self.relations.append(Relation(total, parts, slack))
+            self.relations.append(Relation(total, parts))
 
-    def link(self, *cell_ids: CellId) -> None:
-        self.links.append(cell_ids)
+    def link(self, leader: CellId, *followers: CellId) -> None:
+        """Hide ``followers`` whenever ``leader`` (a count of people) is hidden."""
+        self.links.append((leader, *followers))
 
 
 def _people(tallies: aggregates.Tallies, row: str, column: str) -> tuple[int, int]:
@@ -232,8 +233,7 @@ class _Builder:
     # A table of people: rows × area columns, with the "all" row shared by every table of a population.
     def people_table(
         self, code: str, title: str, tallies: aggregates.Tallies, rows: list[Row], *, population: str,
-        exact_rows: Iterable[tuple[str, list[str]]] = (), covers: Iterable[tuple[str, list[str]]] = (),
-        unit: Unit = Unit.PEOPLE, note: str = "",
+        sums: Iterable[tuple[str, list[str]]] = (), unit: Unit = Unit.PEOPLE, note: str = "",
     ) -> Table:
         table = Table(code, title, unit, rows, self.columns, note=note)
         for row in rows:
@@ -255,11 +255,10 @@ class _Builder:
                                    [table.cells[(row.key, c.key)] for c in self.columns[1:]])
         # Down the rows: a total = the sum of its parts (people counted in several parts make the sum
         # larger; treating it as equal only hides more).
-        for relations, slack in ((exact_rows, False), (covers, True)):
-            for total_key, part_keys in relations:
-                for column in self.columns:
-                    self.system.relate(table.cells[(total_key, column.key)],
-                                       [table.cells[(part, column.key)] for part in part_keys], slack=slack)
+        for total_key, part_keys in sums:
+            for column in self.columns:
+                self.system.relate(table.cells[(total_key, column.key)],
+                                   [table.cells[(part, column.key)] for part in part_keys])
         return table
 
     def public_table(self, code: str, title: str, tallies: aggregates.Tallies, rows: list[Row], unit: Unit,
@@ -367,7 +366,7 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
         gbv_rows.append(Row("gbv:none", _("No incident recorded")))
     # Several incidents of different types: the parts can add up to more than the total (handled as a sum).
     tables.append(b.people_table("SV_GBV", _("By GBVIMS type of incident"), tallies, [everyone, *gbv_rows],
-                                 population="SV", covers=[("all", [r.key for r in gbv_rows])],
+                                 population="SV", sums=[("all", [r.key for r in gbv_rows])],
                                  note=_("A survivor with incidents of several types is counted in each.")))
     tables.append(b.people_table("SV_HARM", _("By harm (Law 13/2022 on domestic violence)"), tallies,
                                  [everyone, *rows_for("harm", labels["harm"])], population="SV",
@@ -377,7 +376,7 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
     for code, title, prefix in (("SV_SEX", _("By sex"), "sex"), ("SV_AGE", _("By age at opening"), "age")):
         rows = rows_for(prefix, labels[prefix])
         tables.append(b.people_table(code, title, tallies, [everyone, *rows], population="SV",
-                                     exact_rows=[("all", [r.key for r in rows])]))
+                                     sums=[("all", [r.key for r in rows])]))
     # Ethnicity: Kinh, every minority group that appears, and all minorities together.
     present = {key[0] for key, v in tallies.items() if key[0].startswith("eth:") and v.get("persons")}
     present |= b.enclosing_rows.get("SV_ETH", set())
@@ -389,12 +388,12 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
     eth_rows = [everyone, kinh, minority_total, *minorities, foreign, unknown]
     tables.append(b.people_table(
         "SV_ETH", _("By ethnicity"), tallies, eth_rows, population="SV",
-        exact_rows=[("all", [kinh.key, minority_total.key, foreign.key, unknown.key]),
+        sums=[("all", [kinh.key, minority_total.key, foreign.key, unknown.key]),
                     (minority_total.key, [r.key for r in minorities])],
     ))
     dis_rows = rows_for("dis", labels["dis"])
     tables.append(b.people_table("SV_DIS", _("By disability"), tallies, [everyone, *dis_rows], population="SV",
-                                 exact_rows=[("all", [r.key for r in dis_rows])]))
+                                 sums=[("all", [r.key for r in dis_rows])]))
     b.note_indicator("SV_NEW", ("SV", "all", b.total.key))
 
     # By sub-period: the area's total only.
@@ -432,9 +431,7 @@ def _support_section(b: _Builder, children: bool) -> Section:
     everyone = _all_row(_("All people supported"))
     rows = [everyone, *kind_rows, emergency, material, cash]
     people = b.people_table("SP", _("People supported, by kind of support and area"), tallies, rows,
-                            population="SP", covers=[
-                                ("all", [r.key for r in kind_rows] + [emergency.key]),
-                                (emergency.key, [material.key, cash.key])],
+                            population="SP", sums=[(emergency.key, [material.key, cash.key])],
                             note=_("A person given several kinds of support is counted in each."))
     for indicator, row in (("SP_SHELTER", kind_rows[0]), ("SP_COUNSELLING", kind_rows[1]),
                            ("SP_ACCOMPANIMENT", kind_rows[2]), ("SP_EMERGENCY", emergency)):
@@ -454,12 +451,14 @@ def _support_section(b: _Builder, children: bool) -> Section:
                                 Unit.SERVICES, addresses=addresses)
         measures.cells[(row.key, "services")] = services
         linked = [persons_id, services]
-        if row.key in ("all", f"kind:{K.SHELTER}"):
+        # Nights for shelter stays and amounts for emergency support only: an "all" figure would equal
+        # them and show what they hide.
+        if row.key == f"kind:{K.SHELTER}":
             nights = b.system.put(("SP_MEASURE", row.key, "nights"), int(values.get("nights") or 0), Unit.NIGHTS,
                                   kind=Kind.QUANTITY)
             measures.cells[(row.key, "nights")] = nights
             linked.append(nights)
-        if row.key in ("all", emergency.key, material.key, cash.key):
+        if row.key in (emergency.key, material.key, cash.key):
             amount = b.system.put(("SP_MEASURE", row.key, "amount"), int(values.get("amount") or 0), Unit.VND,
                                   kind=Kind.QUANTITY)
             measures.cells[(row.key, "amount")] = amount
@@ -469,7 +468,6 @@ def _support_section(b: _Builder, children: bool) -> Section:
                     [("SP_MEASURE", r.key, "services") for r in (*kind_rows, material, cash)])
     b.system.relate(("SP_MEASURE", emergency.key, "services"),
                     [("SP_MEASURE", r.key, "services") for r in (material, cash)])
-    b.system.relate(("SP_MEASURE", "all", "nights"), [("SP_MEASURE", kind_rows[0].key, "nights")])
     b.system.relate(("SP_MEASURE", emergency.key, "amount"),
                     [("SP_MEASURE", r.key, "amount") for r in (material, cash)])
     b.note_indicator("SP_SHELTER_NIGHTS", ("SP_MEASURE", kind_rows[0].key, "nights"))
@@ -486,7 +484,7 @@ def _referrals_section(b: _Builder, children: bool) -> Section:
     everyone = _all_row(_("All partners"))
     rows = [everyone, *kind_rows]
     people = b.people_table("RF", _("People referred, by partner kind and area"), tallies, rows, population="RF",
-                            covers=[("all", [r.key for r in kind_rows])],
+                            sums=[("all", [r.key for r in kind_rows])],
                             note=_("A person referred to several kinds of partner is counted in each."))
     total = b.total.key
     columns = [
@@ -521,7 +519,8 @@ def _referrals_section(b: _Builder, children: bool) -> Section:
         b.system.relate(counts["sent"], [counts["accepted"], counts["declined"], counts["expired"], counts["other"]])
         b.system.link(people.cells[(row.key, total)], counts["sent"])
         b.system.link(counts["accepted"], ("RF_OUT", row.key, "hours"))
-        b.system.link(counts["accepted"], counts["completed"], ("RF_OUT", row.key, "rate"))
+        b.system.link(counts["accepted"], ("RF_OUT", row.key, "rate"))
+        b.system.link(counts["completed"], ("RF_OUT", row.key, "rate"))
     for name in aggregates.OUTCOMES:
         b.system.relate(("RF_OUT", "all", name), [("RF_OUT", r.key, name) for r in kind_rows])
     for indicator, name in (("RF_SENT", "sent"), ("RF_ACCEPTED", "accepted"), ("RF_COMPLETED", "completed"),
@@ -562,7 +561,7 @@ def _livelihood_section(b: _Builder, children: bool) -> Section:
     sums += [(model, [f"{model}:{group}" for group in G]) for model in M]
     sums += [(group, [f"{model}:{group}" for model in M]) for group in G]
     people = b.people_table("LV", _("Beneficiaries by model, group and area"), tallies, rows, population="LV",
-                            exact_rows=sums)
+                            sums=sums)
     b.note_indicator("LV_BENEFICIARIES", people.cells[("all", b.total.key)])
     total = b.total.key
     measure_rows = [Row(model, models[model]) for model in M] + [_all_row(_("All models"))]

@@ -7,13 +7,14 @@ The rule, as printed in every report (see :data:`RULE_POINTS` in ``indicators.re
    from fewer than two trusted addresses is hidden too ("×"), so that no figure is one trusted
    address's caseload.
 2. **Linked figures.** Nights, amounts, numbers of services or referrals, medians and rates that
-   describe the same people as a hidden count are hidden with it.
+   describe the people of a hidden count are hidden with it.
 3. **Complementary suppression.** Every sum in the report (a total row, a total column, a subtotal) is
    a *relation* "total = part + part + …". A relation that hides anything must hide at least two of
-   its cells, and no hidden count of 1…k−1 people (nor a single address's count) may be pinned down by
+   its cells; no hidden count of 1…k−1 people (nor a single address's count) may be pinned down by
    arithmetic on the relation — using everything a reader knows: the visible cells, that "<k" means
-   0…k−1, and that "×" means 0 or at least k. More cells are hidden (smallest first, parts before
-   totals) until that holds.
+   0…k−1, and that "×" means 0 or at least k; and where the total is shown, "total minus the visible
+   parts" must overstate such a hidden part by at least k (the other hidden parts hold k or more
+   people). More cells are hidden (smallest non-zero first, parts before totals) until that holds.
 4. **Counts of trusted addresses and of partners** are not people and are never suppressed.
 
 The same cell can appear in several tables (the "all survivors" row of every survivor table is one set
@@ -36,7 +37,6 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 INF = float("inf")
-_SLACK = object()
 # Beyond this many unknowns of the "0 or ≥ k" kind in one relation, exact inference from that relation
 # alone is not possible in practice, and the enumeration would be needlessly long.
 MAX_ENUMERATED = 10
@@ -70,15 +70,12 @@ class Cell:
 class Relation:
     """``total`` = sum of ``parts``.
 
-    With ``slack``, the total may be smaller than the sum (people counted in several parts, as with
-    the types of incident a survivor suffered): total + s = sum of parts, for an unknown s ≥ 0. Near
-    partitions (sex, age band, area, sub-period), where a person rarely falls in two parts, are
-    declared exact, as a reader would assume: that can only hide more.
+    Where a person can fall in two parts (two types of incident, two areas), the sum can exceed the
+    total; the relation is still treated as exact, as a reader would assume: that can only hide more.
     """
 
     total: Hashable
     parts: tuple[Hashable, ...]
-    slack: bool = False
 
     @property
     def members(self) -> tuple[Hashable, ...]:
@@ -90,12 +87,16 @@ def suppress(
     relations: Iterable[Relation] = (),
     *,
     k: int,
-    links: Iterable[Iterable[Hashable]] = (),
+    links: Iterable[tuple[Hashable, ...]] = (),
     forced: Iterable[Hashable] = (),
     frozen: Iterable[Hashable] = (),
     min_addresses: int = 2,
 ) -> dict[Hashable, Mark]:
-    """The mark of every cell. Pure: the same input always gives the same marks."""
+    """The mark of every cell. Pure: the same input always gives the same marks.
+
+    ``links`` are ``(leader, *followers)``: when the leader (a count of people) is hidden, so are its
+    followers (the nights, amounts or medians about those people) — not the other way round.
+    """
     if k < 2:
         raise ValueError("k must be at least 2")
     marks: dict[Hashable, Mark] = {key: Mark.SHOWN for key in cells}
@@ -116,8 +117,12 @@ def suppress(
     for index, relation in enumerate(relations):
         for member in relation.members:
             by_cell[member].append(index)
-    groups = _link_groups(links, cells)
+    followers: dict[Hashable, list[Hashable]] = defaultdict(list)
+    for leader, *rest in links:
+        followers[leader] += [f for f in rest if f in cells]
     frozen_set = set(frozen) & set(cells)
+    # A cell cannot be chosen as a complement if it, or a figure hidden with it, must stay visible.
+    blocked = {key for key in cells if _reach(key, followers) & frozen_set}
 
     queue: list[int] = []
     queued: set[int] = set()
@@ -129,13 +134,14 @@ def suppress(
                 queue.append(index)
 
     def hide(key: Hashable) -> None:
-        for member in groups.get(key, (key,)):
-            if cells[member].kind is Kind.PUBLIC or marks[member].is_hidden:
+        for member in _reach(key, followers):
+            if cells[member].kind is Kind.PUBLIC or (member != key and marks[member].is_hidden):
                 continue
-            marks[member] = Mark.HIDDEN
+            if not marks[member].is_hidden:
+                marks[member] = Mark.HIDDEN
             enqueue(by_cell[member])
 
-    # Forced cells, and the linked figures of every primary cell (hide() keeps a SMALL mark as it is).
+    # Forced cells, and the followers of every primary cell (a SMALL mark stays as it is).
     for key in [*forced, *(key for key, mark in marks.items() if mark.is_hidden)]:
         if key in cells:
             hide(key)
@@ -146,46 +152,32 @@ def suppress(
         queued.discard(index)
         relation = relations[index]
         while not _protected(relation, cells, marks, sensitive, k):
-            candidate = _complement(relation, cells, marks, frozen_set)
+            candidate = _complement(relation, cells, marks, blocked)
             if candidate is None:
                 break  # nothing left to hide in this relation; every other cell is hidden or public
             hide(candidate)
     return marks
 
 
-def _link_groups(links: Iterable[Iterable[Hashable]], cells: Mapping[Hashable, Cell]) -> dict[Hashable, tuple]:
-    """Union of overlapping link sets: cell → every cell that shares its fate."""
-    parent: dict[Hashable, Hashable] = {}
-
-    def find(x: Hashable) -> Hashable:
-        while parent.get(x, x) != x:
-            parent[x] = parent.get(parent[x], parent[x])
-            x = parent[x]
-        return x
-
-    for link in links:
-        members = [m for m in link if m in cells]
-        for a, b in itertools.pairwise(members):
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[ra] = rb
-    grouped: dict[Hashable, list[Hashable]] = defaultdict(list)
-    for key in list(parent):
-        grouped[find(key)].append(key)
-    for root in list(grouped):
-        if root not in grouped[root]:
-            grouped[root].append(root)
-    return {member: tuple(members) for members in grouped.values() for member in members}
+def _reach(key: Hashable, followers: Mapping[Hashable, list[Hashable]]) -> set[Hashable]:
+    """The cell and every figure hidden with it, following links transitively."""
+    seen, stack = {key}, [key]
+    while stack:
+        for follower in followers.get(stack.pop(), ()):
+            if follower not in seen:
+                seen.add(follower)
+                stack.append(follower)
+    return seen
 
 
 def _complement(
-    relation: Relation, cells: Mapping[Hashable, Cell], marks: Mapping[Hashable, Mark], frozen: set[Hashable],
+    relation: Relation, cells: Mapping[Hashable, Cell], marks: Mapping[Hashable, Mark], blocked: set[Hashable],
 ) -> Hashable | None:
     """The next cell to hide: a visible, non-zero part (smallest first), else the total, else a zero."""
     order = {key: position for position, key in enumerate(relation.members)}
 
     def usable(key: Hashable) -> bool:
-        return not marks[key].is_hidden and key not in frozen and cells[key].kind is not Kind.PUBLIC
+        return not marks[key].is_hidden and key not in blocked and cells[key].kind is not Kind.PUBLIC
 
     def rank(key: Hashable) -> tuple:
         value = cells[key].value or 0
@@ -202,13 +194,19 @@ def _protected(
     hidden = [key for key in relation.members if marks[key].is_hidden]
     if not hidden:
         return True
-    if len(hidden) + relation.slack == 1:
+    if len(hidden) == 1:
         return False
-    if not any(key in sensitive for key in hidden):
+    exposed = [key for key in hidden if key in sensitive]
+    if not exposed:
         return True
     if any(cells[key].kind is not Kind.PERSONS for key in relation.members):
-        return True  # mixed relations do not occur; people-only relations get the interval test
-    return all(feasible_values(relation, cells, marks, k, key) >= 2 for key in hidden if key in sensitive)
+        return True  # mixed relations do not occur; people-only relations get the tests below
+    if not marks[relation.total].is_hidden:
+        # "Total minus the visible parts" must miss each exposed part by at least k.
+        hidden_sum = sum(cells[key].value or 0 for key in hidden)
+        if any(hidden_sum - (cells[key].value or 0) < k for key in exposed if key != relation.total):
+            return False
+    return all(feasible_values(relation, cells, marks, k, key) >= 2 for key in exposed)
 
 
 def apriori(mark: Mark, k: int) -> list[tuple[float, float]]:
@@ -226,12 +224,8 @@ def feasible_values(
     signs = {relation.total: 1, **{part: -1 for part in relation.parts}}
     # total − Σ parts = 0  →  Σ(unknown sign·x) = −Σ(known sign·value)
     rest = -sum(signs[key] * (cells[key].value or 0) for key in relation.members if not marks[key].is_hidden)
-    others: list[Hashable] = [key for key in relation.members if marks[key].is_hidden and key != target]
+    others = [key for key in relation.members if marks[key].is_hidden and key != target]
     unions = [apriori(marks[key], k) for key in others]
-    if relation.slack:
-        others.append(_SLACK)
-        signs[_SLACK] = 1
-        unions.append([(0, INF)])
     if sum(len(pieces) > 1 for pieces in unions) > MAX_ENUMERATED:
         return 2
     own = apriori(marks[target], k)

@@ -359,9 +359,9 @@ def expected(world: World, area: AdminUnit, period: Period) -> dict[tuple[str, s
     for (row, measure), value in counts.items():
         out[("SP_MEASURE", row, measure)] = value
     for (row, measure), value in amounts.items():
-        if measure == "nights" and row not in ("all", "kind:shelter"):
+        if measure == "nights" and row != "kind:shelter":
             continue
-        if measure == "amount" and row not in ("all", "emergency", "kind:material", "kind:cash"):
+        if measure == "amount" and row not in ("emergency", "kind:material", "kind:cash"):
             continue
         out[("SP_MEASURE", row, measure)] = value
 

@@ -1,0 +1,152 @@
+"""A commune with three survivors of rape (k = 5): every output shows "<5" for them, hides at least one
+more cell of the same table, and no total minus the visible cells gives 3 back — on the dashboard, in
+the CSV, the XLSX, the PDF and the DHIS2 payload."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+from openpyxl import load_workbook
+
+from casework.gbv import GBVType
+from indicators import dhis2, periods
+from indicators.report import build_report
+from tests.conftest import signed_in
+from tests.indicators.builders import this_year, three_rapes
+
+GBV_ROWS = [str(label) for _value, label in GBVType.choices]
+
+
+@pytest.fixture
+def commune(cast):  # type: ignore[no-untyped-def]
+    three_rapes(cast)
+    return {"area": "c" + cast.commune1.code, "period": this_year()}
+
+
+def assert_protected(column: dict[str, str], total_label: str, rape_label: str) -> None:
+    """The rape cell is "<5"; another cell of the column is hidden too; total − visible ≠ 3."""
+    assert column[rape_label] == "<5"
+    parts = {label: text for label, text in column.items() if label != total_label}
+    hidden = [label for label, text in parts.items() if not text.replace(".", "").isdigit()]
+    assert any(parts[label] == "×" for label in hidden), parts  # a complementary cell
+    total = column[total_label]
+    assert total.isdigit()
+    visible = sum(int(text.replace(".", "")) for text in parts.values() if text.replace(".", "").isdigit())
+    assert int(total) - visible != 3
+    assert int(total) - visible >= 3 + 5  # the other hidden cells hold at least k people
+
+
+def test_the_report_marks_the_three_rapes_small_and_hides_a_complement(cast, commune):
+    report = build_report(cast.commune1, periods.parse(commune["period"]), k=5)
+    rape = report.figure(("SV_GBV", "gbv:rape", cast.commune1.path))
+    assert (rape.text, rape.value) == ("<5", None)
+    assert report.cells[("SV_GBV", "gbv:rape", cast.commune1.path)].value == 3
+    assert report.figure(("SV", "all", cast.commune1.path)).text == "17"
+    assert report.figure(("SV_GBV", "gbv:psychological_abuse", cast.commune1.path)).text == "×"
+
+
+def english(membership):  # type: ignore[no-untyped-def]
+    client = signed_in(membership)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def _html_table(content: str, caption: str) -> dict[str, list[str]]:
+    block = re.search(r"<caption>" + re.escape(caption) + r"</caption>(.*?)</table>", content, re.S).group(1)
+    rows = {}
+    for label, cells in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', block, re.S):
+        rows[html.unescape(label.strip())] = [html.unescape(t.strip()) for t in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)]
+    return rows
+
+
+def test_the_dashboard_shows_less_than_five_and_a_complementary_cell(cast, commune):
+    response = english(cast.supervisor).get(reverse("indicators:dashboard"), commune)
+    assert response.status_code == 200
+    rows = _html_table(response.content.decode(), "By GBVIMS type of incident")
+    assert_protected({label: cells[0] for label, cells in rows.items()}, "All survivors supported", "Rape")
+
+
+def test_the_district_dashboard_shows_the_same_marks_in_the_communes_column(cast, commune):
+    response = english(cast.analyst).get(reverse("indicators:dashboard"),
+                                         {"area": "d" + cast.district.code, "period": commune["period"]})
+    rows = _html_table(response.content.decode(), "By GBVIMS type of incident")
+    # Columns: total, Xã Một, Xã Hai.
+    assert_protected({label: cells[1] for label, cells in rows.items()}, "All survivors supported", "Rape")
+
+
+def test_the_csv_shows_less_than_five_and_a_complementary_cell(cast, commune):
+    response = english(cast.supervisor).get(reverse("indicators:download-csv"), commune)
+    assert response["Content-Type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    start = next(n for n, line in enumerate(lines) if line and line[0] == "By GBVIMS type of incident")
+    column = {}
+    for line in lines[start + 2:]:
+        if len(line) < 3:  # the blank line after the table, or its note
+            break
+        column[line[0].strip()] = line[2]
+    assert_protected(column, "All survivors supported", "Rape")
+    assert "3" not in [column["Rape"]]
+
+
+def test_the_xlsx_shows_less_than_five_and_a_complementary_cell(cast, commune):
+    response = english(cast.supervisor).get(reverse("indicators:download-xlsx"), commune)
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook["Survivors supported"]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    start = next(n for n, row in enumerate(values) if row[0] == "By GBVIMS type of incident")
+    column = {}
+    for row in values[start + 2:]:
+        if row[0] is None or row[2] is None:  # the blank line after the table, or its note
+            break
+        column[str(row[0]).strip()] = str(row[2])
+    assert_protected(column, "All survivors supported", "Rape")
+    # Numbers are numbers; the marks are text, never formulas.
+    texts = [cell for row in sheet.iter_rows() for cell in row if cell.value in ("<5", "×")]
+    assert texts and all(cell.data_type == "s" for cell in texts)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
+def test_the_pdf_shows_less_than_five_and_a_complementary_cell(cast, commune, tmp_path: Path):
+    response = signed_in(cast.supervisor).get(reverse("indicators:download-pdf"), commune)
+    assert response["Content-Type"] == "application/pdf"
+    path = tmp_path / "report.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          check=True, text=True).stdout
+    with translation.override("vi"):
+        rape, physical, psychological = (str(t.label) for t in (GBVType.RAPE, GBVType.PHYSICAL_ASSAULT,
+                                                                   GBVType.PSYCHOLOGICAL_ABUSE))
+        title = gettext("By GBVIMS type of incident")
+    section = text[text.index(title):]
+    line = lambda label: next(l for l in section.splitlines() if l.strip().startswith(label))  # noqa: E731
+    assert line(rape).split()[-1] == "<5"
+    assert line(physical).split()[-1] == "9"
+    assert line(psychological).split()[-1] == "×"
+    assert "BÁO CÁO" in text
+
+
+def test_the_dhis2_payload_never_carries_the_hidden_cells(cast, commune):
+    response = signed_in(cast.supervisor).get(reverse("indicators:download-dhis2"), commune)
+    assert response.status_code == 200
+    data = response.json()
+    values = {(v["dataElement"], v.get("categoryOptionCombo", ""), v["orgUnit"]): v["value"]
+              for v in data["dataValues"]}
+    unit = cast.commune1.code
+    assert ("P8_SV_GBV", "GBV_RAPE", unit) not in values
+    assert ("P8_SV_GBV", "GBV_PSYCHOLOGICAL_ABUSE", unit) not in values
+    assert values[("P8_SV_GBV", "GBV_PHYSICAL_ASSAULT", unit)] == "9"
+    assert values[("P8_SV", "", unit)] == "17"
+    assert all(v["value"] not in ("<5", "×") for v in data["dataValues"])
+    report = build_report(cast.commune1, periods.parse(commune["period"]))
+    assert len(data["dataValues"]) == len(dhis2.payload(report)["dataValues"])
