@@ -134,6 +134,10 @@ def payload(report: Report, codes: Mapping | None = None) -> dict[str, Any]:
     return _unique(result)
 
 
+def payload_json(report: Report, codes: Mapping | None = None) -> bytes:
+    return json.dumps(payload(report, codes), ensure_ascii=False, indent=2).encode()
+
+
 def _unique(result: dict[str, Any]) -> dict[str, Any]:
     """The "all" row is shared by several tables: send each (element, combo, unit) once."""
     seen: set[tuple[str, str, str]] = set()

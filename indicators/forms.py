@@ -13,8 +13,9 @@ from indicators import areas, periods
 
 
 class ReportForm(forms.Form):
-    area = forms.CharField(label=_("Area"), widget=forms.Select, max_length=20)
-    period = forms.CharField(label=_("Period"), widget=forms.Select, max_length=10)
+    # Plain text checked by areas.parse and periods.parse, which say what is wrong in the user's terms.
+    area = forms.CharField(label=_("Area"), widget=forms.Select)
+    period = forms.CharField(label=_("Period"), widget=forms.Select)
 
     def __init__(self, data: Any, *, membership: Membership | None) -> None:
         self.membership = membership

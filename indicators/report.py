@@ -280,11 +280,21 @@ def _all_row(label: str, indicator: str = "") -> Row:
     return Row("all", label, indicator=indicator, is_total=True)
 
 
-def build_report(area: AdminUnit, period: Period, *, k: int | None = None, now: dt.datetime | None = None) -> Report:
-    """Compute, lay out and suppress every indicator for ``area`` and ``period``."""
+def build_report(
+    area: AdminUnit, period: Period, *, k: int | None = None, now: dt.datetime | None = None,
+    cache: dict[tuple[int, str, int], Report] | None = None,
+) -> Report:
+    """Compute, lay out and suppress every indicator for ``area`` and ``period``.
+
+    ``cache`` (one dict for a run, in one language) reuses the reports of enclosing areas when several
+    reports are built in a row.
+    """
     k = k or min_cell()
+    key = (area.pk, period.code, k)
+    if cache is not None and key in cache:
+        return cache[key]
     parents = areas.parents_of(area)
-    enclosing = build_report(parents[0], period, k=k, now=now) if parents else None
+    enclosing = build_report(parents[0], period, k=k, now=now, cache=cache) if parents else None
     children = areas.children_of(area, aggregates.areas_with_addresses(area))
     b = _Builder(area, period, children, enclosing)
     with_children = bool(children)
@@ -305,6 +315,8 @@ def build_report(area: AdminUnit, period: Period, *, k: int | None = None, now: 
         indicator_cells=b.indicator_cells,
     )
     report.targets = _targets(report)
+    if cache is not None:
+        cache[key] = report
     return report
 
 

@@ -8,7 +8,6 @@ to a case, a survivor or a trusted address's own figures.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -93,11 +92,10 @@ def download_dhis2(request: HttpRequest) -> HttpResponse:
     if report is None:
         return _refused(request, form)
     try:
-        data = dhis2.payload(report)
+        content = dhis2.payload_json(report)
     except dhis2.Dhis2Error as exc:
         form.add_error("period", str(exc))
         return _refused(request, form)
-    content = json.dumps(data, ensure_ascii=False, indent=2).encode()
     return _attachment(content, "application/json", report, "dhis2.json")
 
 

@@ -1,0 +1,96 @@
+"""The confidential boundary: indicators reads only analytic categories and counts.
+
+One module (indicators/aggregates.py) touches the casework and referrals models; the SQL of a whole
+dashboard build never names an encrypted column or the survivor code, and every query over case data
+is an aggregate."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from casework.fields import encrypted_fields
+from indicators import aggregates, dhis2, exports, periods
+from indicators.report import build_report
+from tests.conftest import signed_in
+from tests.indicators.builders import three_rapes
+from tests.referrals.builders import referral_a
+
+INDICATORS = Path(aggregates.__file__).parent
+# Adapters that are not data: the PDF renderer.
+ALLOWED_OUTSIDE_IMPORTS = {"casework.pdf"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def test_only_the_aggregates_module_imports_casework_or_referrals():
+    offenders = {}
+    for path in INDICATORS.rglob("*.py"):
+        if path.name == "aggregates.py" or "migrations" in path.parts:
+            continue
+        bad = {m for m in _imports(path) if m.split(".")[0] in ("casework", "referrals")} - ALLOWED_OUTSIDE_IMPORTS
+        if bad:
+            offenders[str(path.relative_to(INDICATORS))] = bad
+    assert offenders == {}
+    assert {m.split(".")[0] for m in _imports(INDICATORS / "aggregates.py")} >= {"casework", "referrals"}
+
+
+def encrypted_columns() -> dict[str, set[str]]:
+    """Encrypted column names per table, over every installed model."""
+    found: dict[str, set[str]] = {}
+    for model in apps.get_models():
+        names = {field.column for field in encrypted_fields(model)}
+        if names:
+            found[model._meta.db_table] = names
+    return found
+
+
+def test_the_readable_columns_hold_nothing_encrypted_and_no_survivor_code():
+    encrypted = {field.name for model in apps.get_models() for field in encrypted_fields(model)}
+    for label, names in aggregates.READABLE.items():
+        assert not names & encrypted, label
+    assert "code" not in aggregates.READABLE["casework.Survivor"]
+
+
+def test_a_full_dashboard_build_never_reads_an_encrypted_column_or_the_survivor_code(cast):
+    three_rapes(cast)
+    referral_a(cast)  # a referral with an encrypted reason and snapshot
+    columns = encrypted_columns()
+    assert "full_name" in columns["casework_survivor"] and "narrative" in columns["casework_incident"]
+    names = {name for table in columns.values() for name in table}
+    period = periods.current_year()
+
+    with CaptureQueriesContext(connection) as captured:
+        for area in (cast.province, cast.district, cast.commune1):
+            report = build_report(area, period)
+            exports.to_csv(report)
+            exports.to_xlsx(report)
+            dhis2.payload(report)
+        response = signed_in(cast.analyst).get(reverse("indicators:dashboard"))
+        assert response.status_code == 200
+    queries = [q["sql"] for q in captured.captured_queries]
+    touching = [sql for sql in queries if re.search(r'"(casework|referrals)_', sql)]
+    assert len(touching) > 40
+
+    for sql in touching:
+        for name in names:
+            assert f'"{name}"' not in sql, (name, sql)
+        if '"casework_survivor"' in sql:
+            assert '"code"' not in sql, sql
+        # Case data is only ever counted, summed or tested for existence — never listed.
+        assert re.search(r"\b(COUNT|SUM|MEDIAN|percentile_cont)\s*\(", sql), sql

@@ -1,0 +1,169 @@
+"""The dashboard and its downloads: who sees which area, bad input, and no way into a case."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, get_resolver, reverse
+from django.utils import translation
+from django.utils.translation import gettext
+
+from accounts.models import Role
+from casework.models import Survivor
+from indicators import areas, periods
+from tests.casework.builders import CANARY_NAME, case_a, case_b
+from tests.conftest import signed_in
+from tests.indicators.builders import plan_target, this_year, three_rapes
+from tests.referrals.builders import referral_a
+
+
+def vietnamese(message: str) -> str:
+    """The message as the (Vietnamese-first) site shows it; it must be translated."""
+    with translation.override("vi"):
+        text = gettext(message)
+    assert text != message, f"not translated: {message}"
+    return text
+
+
+def test_the_analyst_sees_the_province_this_year_with_charts_and_no_script(cast):
+    three_rapes(cast)
+    response = signed_in(cast.analyst).get(reverse("indicators:dashboard"))
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert (report.area, report.period.code) == (cast.province, this_year())
+    content = response.content.decode()
+    assert "<svg" in content and 'role="img"' in content
+    assert "<script" not in content and "style=" not in content  # CSP: no inline script or style
+    assert 'href="/cases/' not in content and 'href="/referrals/' not in content  # no drill-down
+
+
+def test_the_supervisor_sees_their_district_by_default_and_may_pick_a_commune_in_it(cast):
+    client = signed_in(cast.supervisor)
+    response = client.get(reverse("indicators:dashboard"))
+    assert response.context["report"].area == cast.district
+    response = client.get(reverse("indicators:dashboard"), {"area": f"c{cast.commune2.code}", "period": "phase1"})
+    assert response.status_code == 200
+    assert response.context["report"].area == cast.commune2
+
+
+def test_the_supervisor_cannot_pick_the_province_and_gets_a_clear_vietnamese_error(cast):
+    response = signed_in(cast.supervisor).get(reverse("indicators:dashboard"), {"area": f"p{cast.province.code}"})
+    assert response.status_code == 400
+    assert "report" not in response.context
+    message = vietnamese("Unknown area, or an area outside yours. Choose one from the list.")
+    assert response.context["form"].errors["area"] == [message]
+    assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("period", ["2020", "2031", "2025-Q5", "2025-13", "2025-1", "phase3", "2025-01-01",
+                                    "2021..2025", "' OR 1=1 --", "x" * 40])
+def test_an_unknown_period_is_answered_400_with_the_reason_next_to_the_field(cast, period):
+    for name in ("indicators:dashboard", "indicators:download-csv", "indicators:download-pdf"):
+        response = signed_in(cast.analyst).get(reverse(name), {"period": period})
+        assert response.status_code == 400, (name, period)
+        message = vietnamese("Unknown reporting period. Choose a month (2025-07), a quarter (2025-Q3), a year "
+                             "(2025) or a programme phase (phase1), between 2021 and 2030.")
+        assert response.context["form"].errors["period"] == [message]
+        assert message in response.content.decode()
+
+
+def test_a_period_that_has_not_started_is_refused(cast):
+    today_year = int(this_year())
+    if today_year >= periods.LAST_YEAR:
+        pytest.skip("no future year inside the programme")
+    response = signed_in(cast.analyst).get(reverse("indicators:dashboard"), {"period": str(today_year + 1)})
+    assert response.status_code == 400
+    assert response.context["form"].errors["period"] == [
+        vietnamese("This period has not started yet; choose one that has.")]
+
+
+@pytest.mark.parametrize("area", ["", "62", "v23300-01", "c99999", "p", "c" + "9" * 30])
+def test_an_unknown_area_or_a_village_is_refused(cast, area):
+    if area == "":
+        return  # empty means "my area"
+    response = signed_in(cast.analyst).get(reverse("indicators:dashboard"), {"area": area})
+    assert response.status_code == 400
+
+
+def test_a_phase_cannot_be_exported_to_dhis2(cast):
+    response = signed_in(cast.analyst).get(reverse("indicators:download-dhis2"), {"period": "phase1"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["period"]
+
+
+def test_downloads_are_attachments_named_by_area_and_period_only(cast):
+    client = signed_in(cast.analyst)
+    year = this_year()
+    expected = {
+        "indicators:download-csv": ("text/csv", "csv"),
+        "indicators:download-xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        "indicators:download-pdf": ("application/pdf", "pdf"),
+        "indicators:download-dhis2": ("application/json", "dhis2.json"),
+    }
+    for name, (content_type, suffix) in expected.items():
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        assert response["Content-Type"].startswith(content_type)
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="chi-so-du-an-8-p{cast.province.code}-{year}.{suffix}"')
+        assert response["Cache-Control"] == "no-store"
+
+
+def test_no_output_carries_a_survivor_code_or_name(cast):
+    case_a(cast)
+    case_b(cast)
+    referral_a(cast)
+    codes = list(Survivor.objects.values_list("code", flat=True))
+    client = signed_in(cast.analyst)
+    for name in ("indicators:dashboard", "indicators:download-csv", "indicators:download-dhis2"):
+        text = client.get(reverse(name)).content.decode("utf-8-sig")
+        assert CANARY_NAME not in text
+        assert not any(code in text for code in codes)
+
+
+def test_plan_targets_show_as_achieved_over_target_with_the_percent(cast):
+    plan_target(cast)  # 30 new trusted addresses in phase I; the cast's address A is new (2023)
+    response = signed_in(cast.analyst).get(reverse("indicators:dashboard"), {"period": "phase1"})
+    (line,) = response.context["report"].targets
+    assert (line.achieved.text, line.target, line.percent.text) == ("1", 30, "3%")
+    assert "1/30 (3%)" in response.content.decode()
+
+
+def _object_urls(namespace: str, kwargs: dict[str, object]) -> list[str]:
+    resolver = get_resolver().namespace_dict[namespace][1]
+    urls = []
+    for pattern in resolver.url_patterns:
+        if not isinstance(pattern, URLPattern) or not pattern.pattern.converters:
+            continue
+        params = {name: kwargs[name] for name in pattern.pattern.converters}
+        urls.append(reverse(f"{namespace}:{pattern.name}", kwargs=params))
+    return urls
+
+
+@pytest.mark.parametrize("role", [Role.PROVINCIAL_ANALYST, Role.UNION_SUPERVISOR])
+def test_an_indicators_reader_opening_any_case_survivor_or_referral_url_gets_403_or_404(cast, role):
+    case, referral = case_a(cast), referral_a(cast)
+    record = case.incidents.first()
+    membership = cast.by_role()[role]
+    client = signed_in(membership)
+    urls = _object_urls("casework", {"pk": case.pk, "record_pk": record.pk, "step": "incident"})
+    urls += _object_urls("referrals", {"pk": referral.pk, "case_pk": case.pk})
+    assert len(urls) > 15
+    for url in urls:
+        status = client.get(url).status_code
+        assert status in (403, 404, 405), (url, status)
+
+
+def test_the_home_page_shows_the_indicators_tile_to_readers_only(cast):
+    tile = reverse("indicators:dashboard")
+    for role, membership in cast.by_role().items():
+        content = signed_in(membership).get(reverse("home")).content.decode()
+        assert (f'href="{tile}"' in content) == (role in (Role.PROVINCIAL_ANALYST, Role.UNION_SUPERVISOR)), role
+
+
+def test_the_area_list_holds_the_members_area_and_its_districts_and_communes_only(cast):
+    keys = [key for key, _label in areas.choices(cast.supervisor)]
+    assert keys == [f"d{cast.district.code}", f"c{cast.commune1.code}", f"c{cast.commune2.code}"]
+    assert areas.choices(cast.volunteer_a) == []
+    assert re.fullmatch(r"p\d+", areas.choices(cast.analyst)[0][0])
