@@ -10,10 +10,13 @@ class ReferralsConfig(AppConfig):
         from accounts.access import Perm
         from accounts.navigation import Tile, register_tile
         from casework import services as casework_services
+        from accounts.demo import register_builder
         from casework.panels import CasePanel, register_case_panel
+        from referrals.demo import build_demo_referrals
         from referrals.services import on_consent_withdrawn
         from referrals.views import case_panel_context
 
+        register_builder(build_demo_referrals)
         if on_consent_withdrawn not in casework_services.consent_withdrawal_hooks:
             casework_services.consent_withdrawal_hooks.append(on_consent_withdrawn)
         register_tile(Tile(perm=Perm.REFERRAL_RESPOND, url_name="referrals:inbox", order=5,
