@@ -63,17 +63,38 @@ READABLE: dict[str, frozenset[str]] = {
     "casework.Survivor": frozenset({"id", "name_birth_year_index", "sex", "ethnicity", "disability"}),
     "casework.Case": frozenset({"id", "survivor", "trusted_address", "opened_on", "closed_on", "age_band"}),
     "casework.Consent": frozenset({"case", "scope", "withdrawn_on"}),
-    "casework.Incident": frozenset({
-        "case", "gbv_type", "harm_physical", "harm_mental", "harm_sexual", "harm_economic", "domestic_violence",
-        "trafficking", "child_marriage", "consanguineous_marriage",
-    }),
+    "casework.Incident": frozenset(
+        {
+            "case",
+            "gbv_type",
+            "harm_physical",
+            "harm_mental",
+            "harm_sexual",
+            "harm_economic",
+            "domestic_violence",
+            "trafficking",
+            "child_marriage",
+            "consanguineous_marriage",
+        }
+    ),
     "casework.SupportService": frozenset({"id", "case", "kind", "provided_on", "nights", "amount_vnd"}),
-    "casework.LivelihoodSupport": frozenset({
-        "case", "programme_model", "beneficiary_group", "model_name", "amount_vnd", "started_on",
-    }),
-    "referrals.Referral": frozenset({"id", "case", "partner", "partner_kind", "status", "sent_at", "accepted_at"}),
+    "casework.LivelihoodSupport": frozenset(
+        {
+            "case",
+            "programme_model",
+            "beneficiary_group",
+            "model_name",
+            "amount_vnd",
+            "started_on",
+        }
+    ),
+    "referrals.Referral": frozenset(
+        {"id", "case", "partner", "partner_kind", "status", "sent_at", "accepted_at"}
+    ),
     "referrals.ReferralService": frozenset({"referral", "service"}),
-    "accounts.Organisation": frozenset({"id", "kind", "area", "established_on", "programme_status", "is_active"}),
+    "accounts.Organisation": frozenset(
+        {"id", "kind", "area", "established_on", "programme_status", "is_active"}
+    ),
     "accounts.AdminUnit": frozenset({"id", "path"}),
 }
 
@@ -82,7 +103,10 @@ READABLE: dict[str, frozenset[str]] = {
 MINORITY = "minority"
 NOT_MINORITY = (Ethnicity.KINH, Ethnicity.FOREIGN, Ethnicity.UNKNOWN)
 HARMS: tuple[tuple[str, str], ...] = (
-    ("physical", "harm_physical"), ("mental", "harm_mental"), ("sexual", "harm_sexual"), ("economic", "harm_economic"),
+    ("physical", "harm_physical"),
+    ("mental", "harm_mental"),
+    ("sexual", "harm_sexual"),
+    ("economic", "harm_economic"),
 )
 CONTEXTS: tuple[str, ...] = ("domestic_violence", "trafficking", "child_marriage", "consanguineous_marriage")
 SUPPORT_KINDS = SupportService.Kind
@@ -119,9 +143,13 @@ def dimension_labels() -> dict[str, list[tuple[str, str]]]:
 
 def consented(case_ref: str = "pk") -> Exists:
     """The case (``OuterRef(case_ref)``) has a current consent to anonymised statistics."""
-    return Exists(Consent.objects.filter(
-        case_id=OuterRef(case_ref), scope=Consent.Scope.STATISTICS, withdrawn_on__isnull=True,
-    ))
+    return Exists(
+        Consent.objects.filter(
+            case_id=OuterRef(case_ref),
+            scope=Consent.Scope.STATISTICS,
+            withdrawn_on__isnull=True,
+        )
+    )
 
 
 def counted_cases() -> models.QuerySet[Case]:
@@ -164,8 +192,14 @@ def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _tally(
-    queryset: models.QuerySet, *, area: AdminUnit, path: str, children: bool,
-    group: str | None = None, measures: Mapping[str, Any], row: str = "all",
+    queryset: models.QuerySet,
+    *,
+    area: AdminUnit,
+    path: str,
+    children: bool,
+    group: str | None = None,
+    measures: Mapping[str, Any],
+    row: str = "all",
 ) -> Tallies:
     """One or two GROUP BY queries: the area as a whole and, with ``children``, per child unit."""
     result: Tallies = {}
@@ -174,10 +208,8 @@ def _tally(
         shapes.append((True, queryset.annotate(bucket=child_bucket(area, path))))
     for by_child, qs in shapes:
         keys = ([group] if group else []) + (["bucket"] if by_child else [])
-        if keys:
-            rows = qs.values(*keys).annotate(**measures).order_by()
-        else:
-            rows = [qs.aggregate(**measures)]
+        # GROUP BY the breakdown (and child unit); or one aggregate row for the area as a whole.
+        rows = qs.values(*keys).annotate(**measures).order_by() if keys else [qs.aggregate(**measures)]
         for values in rows:
             column = values.get("bucket", area.path) if by_child else area.path
             row_key = f"{row}:{values[group] if values[group] is not None else 'none'}" if group else row
@@ -199,7 +231,9 @@ def _merge(*parts: Tallies) -> Tallies:
 def new_cases(area: AdminUnit, period: Period) -> models.QuerySet[Case]:
     """Counted cases opened in the period at trusted addresses in the area."""
     return counted_cases().filter(
-        opened_on__gte=period.start, opened_on__lte=period.end, trusted_address__area__path__startswith=area.path,
+        opened_on__gte=period.start,
+        opened_on__lte=period.end,
+        trusted_address__area__path__startswith=area.path,
     )
 
 
@@ -255,11 +289,20 @@ def survivor_series(area: AdminUnit, period: Period) -> Tallies:
     kind = period.child_kind
     if kind is None:
         return {}
-    rows = (new_cases(area, period).annotate(slot=TRUNC[kind]("opened_on"))
-            .values("slot").annotate(**persons()).order_by())
-    return {(_sub_period_code(_as_date(r["slot"]), kind), area.path): {"persons": r["persons"],
-                                                                       "addresses": r["addresses"]}
-            for r in rows}
+    rows = (
+        new_cases(area, period)
+        .annotate(slot=TRUNC[kind]("opened_on"))
+        .values("slot")
+        .annotate(**persons())
+        .order_by()
+    )
+    return {
+        (_sub_period_code(_as_date(r["slot"]), kind), area.path): {
+            "persons": r["persons"],
+            "addresses": r["addresses"],
+        }
+        for r in rows
+    }
 
 
 def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
@@ -273,11 +316,19 @@ def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
 def excluded_tallies(area: AdminUnit, period: Period) -> Tallies:
     """New cases in the period left out because there is no current consent to statistics."""
     cases = Case.objects.filter(
-        ~consented("pk"), opened_on__gte=period.start, opened_on__lte=period.end,
+        ~consented("pk"),
+        opened_on__gte=period.start,
+        opened_on__lte=period.end,
         trusted_address__area__path__startswith=area.path,
     )
-    return _tally(cases, area=area, path=CASE_PATH, children=False, row="excluded",
-                  measures={"persons": Count("pk"), "addresses": Count("trusted_address", distinct=True)})
+    return _tally(
+        cases,
+        area=area,
+        path=CASE_PATH,
+        children=False,
+        row="excluded",
+        measures={"persons": Count("pk"), "addresses": Count("trusted_address", distinct=True)},
+    )
 
 
 # --- Support given -----------------------------------------------------------------------------------
@@ -286,7 +337,9 @@ def excluded_tallies(area: AdminUnit, period: Period) -> Tallies:
 def support_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
     """Per kind of support: people, services, shelter nights and amounts, for support given in the period."""
     services = SupportService.objects.filter(
-        consented("case_id"), provided_on__gte=period.start, provided_on__lte=period.end,
+        consented("case_id"),
+        provided_on__gte=period.start,
+        provided_on__lte=period.end,
         case__trusted_address__area__path__startswith=area.path,
     )
     measures = {
@@ -296,7 +349,9 @@ def support_tallies(area: AdminUnit, period: Period, *, children: bool) -> Talli
         "amount": Coalesce(Sum("amount_vnd"), 0),
     }
     common = {"area": area, "path": f"case__{CASE_PATH}", "children": children, "measures": measures}
-    emergency = services.filter(kind__in=[SupportService.Kind.EMERGENCY_MATERIAL, SupportService.Kind.EMERGENCY_CASH])
+    emergency = services.filter(
+        kind__in=[SupportService.Kind.EMERGENCY_MATERIAL, SupportService.Kind.EMERGENCY_CASH]
+    )
     return _merge(
         _tally(services, **common),
         _tally(services, group="kind", row="kind", **common),
@@ -317,8 +372,12 @@ class Median(models.Aggregate):
     allow_distinct = False
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection,
-                           template="percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)", **extra)
+        return self.as_sql(
+            compiler,
+            connection,
+            template="percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)",
+            **extra,
+        )
 
 
 class HoursBetween(models.Func):
@@ -367,7 +426,9 @@ connection_created.connect(register_sqlite_functions, dispatch_uid="indicators.s
 def referrals_sent(area: AdminUnit, period: Period) -> models.QuerySet[Referral]:
     start, end = _bounds(period)
     return Referral.objects.filter(
-        consented("case_id"), sent_at__gte=start, sent_at__lt=end,
+        consented("case_id"),
+        sent_at__gte=start,
+        sent_at__lt=end,
         case__trusted_address__area__path__startswith=area.path,
     ).exclude(status=Status.DRAFT)
 
@@ -392,8 +453,10 @@ def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tall
     outcome_addresses = {
         f"{name}_addresses": Count("case__trusted_address", distinct=True, filter=condition)
         for name, condition in (
-            ("accepted", Q(accepted_at__isnull=False)), ("completed", Q(status=Status.COMPLETED)),
-            ("declined", Q(status=Status.DECLINED)), ("expired", Q(status=Status.EXPIRED)),
+            ("accepted", Q(accepted_at__isnull=False)),
+            ("completed", Q(status=Status.COMPLETED)),
+            ("declined", Q(status=Status.DECLINED)),
+            ("expired", Q(status=Status.EXPIRED)),
             ("other", WAITING_OR_WITHDRAWN),
             ("accepted_other", Q(accepted_at__isnull=False) & ~Q(status=Status.COMPLETED)),
         )
@@ -401,13 +464,34 @@ def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tall
     by_service = {**persons("case__"), "referrals": Count("pk", distinct=True)}
     return _merge(
         _tally(referrals, area=area, path=path, children=children, measures=persons("case__")),
-        _tally(referrals, area=area, path=path, children=children, group="partner_kind", row="partner",
-               measures=persons("case__")),
+        _tally(
+            referrals,
+            area=area,
+            path=path,
+            children=children,
+            group="partner_kind",
+            row="partner",
+            measures=persons("case__"),
+        ),
         _tally(referrals, area=area, path=path, children=False, measures={**outcomes, **outcome_addresses}),
-        _tally(referrals, area=area, path=path, children=False, group="partner_kind", row="partner",
-               measures={**outcomes, **outcome_addresses}),
-        _tally(referrals, area=area, path=path, children=False, group="services__service", row="service",
-               measures=by_service),
+        _tally(
+            referrals,
+            area=area,
+            path=path,
+            children=False,
+            group="partner_kind",
+            row="partner",
+            measures={**outcomes, **outcome_addresses},
+        ),
+        _tally(
+            referrals,
+            area=area,
+            path=path,
+            children=False,
+            group="services__service",
+            row="service",
+            measures=by_service,
+        ),
     )
 
 
@@ -418,7 +502,9 @@ def livelihood_tallies(area: AdminUnit, period: Period, *, children: bool) -> Ta
     """Beneficiaries of livelihood support started in the period, by programme model and group; amounts;
     and the number of distinct named models."""
     supports = LivelihoodSupport.objects.filter(
-        consented("case_id"), started_on__gte=period.start, started_on__lte=period.end,
+        consented("case_id"),
+        started_on__gte=period.start,
+        started_on__lte=period.end,
         case__trusted_address__area__path__startswith=area.path,
     )
     rows: dict[str, Q] = {"all": Q()}
@@ -436,8 +522,9 @@ def livelihood_tallies(area: AdminUnit, period: Period, *, children: bool) -> Ta
         measures[f"{row}|amount"] = Coalesce(Sum("amount_vnd", filter=condition), 0)
         named = Q(~Q(model_name=""), condition) if condition else ~Q(model_name="")
         measures[f"{row}|models"] = Count("model_name", distinct=True, filter=named)
-    return _unpack(_tally(supports, area=area, path=f"case__{CASE_PATH}", children=children, row="lv",
-                          measures=measures))
+    return _unpack(
+        _tally(supports, area=area, path=f"case__{CASE_PATH}", children=children, row="lv", measures=measures)
+    )
 
 
 # --- Trusted addresses -------------------------------------------------------------------------------
@@ -448,15 +535,24 @@ def _existing_addresses(period: Period) -> models.QuerySet[Organisation]:
     deactivated (per the organisation's history) after it started."""
     history = Organisation.history.model  # type: ignore[attr-defined]
     start, _end = _bounds(period)
-    last_active = Subquery(history.objects.filter(id=OuterRef("pk"), is_active=True)
-                           .order_by("-history_date").values("history_date")[:1])
+    last_active = Subquery(
+        history.objects.filter(id=OuterRef("pk"), is_active=True)
+        .order_by("-history_date")
+        .values("history_date")[:1]
+    )
     return (
         Organisation.objects.trusted_addresses()
         .filter(established_on__lte=period.end)
         .annotate(last_active=last_active)
-        .annotate(deactivated=Subquery(
-            history.objects.filter(id=OuterRef("pk"), is_active=False, history_date__gt=OuterRef("last_active"))
-            .order_by("history_date").values("history_date")[:1]))
+        .annotate(
+            deactivated=Subquery(
+                history.objects.filter(
+                    id=OuterRef("pk"), is_active=False, history_date__gt=OuterRef("last_active")
+                )
+                .order_by("history_date")
+                .values("history_date")[:1]
+            )
+        )
         .filter(Q(is_active=True) | Q(last_active__isnull=False, deactivated__gte=start))
     )
 
@@ -464,11 +560,16 @@ def _existing_addresses(period: Period) -> models.QuerySet[Organisation]:
 def address_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
     """Trusted addresses (not people: never suppressed): working in the period, newly established in it,
     consolidated, and active (a counted case open, or support given, in the period)."""
-    open_case = counted_cases().filter(trusted_address=OuterRef("pk"), opened_on__lte=period.end).filter(
-        Q(closed_on__isnull=True) | Q(closed_on__gte=period.start))
+    open_case = (
+        counted_cases()
+        .filter(trusted_address=OuterRef("pk"), opened_on__lte=period.end)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=period.start))
+    )
     service = SupportService.objects.filter(
-        consented("case_id"), case__trusted_address=OuterRef("pk"),
-        provided_on__gte=period.start, provided_on__lte=period.end,
+        consented("case_id"),
+        case__trusted_address=OuterRef("pk"),
+        provided_on__gte=period.start,
+        provided_on__lte=period.end,
     )
     existing = _existing_addresses(period).filter(area__path__startswith=area.path)
     new = Q(programme_status=Organisation.ProgrammeStatus.NEW, established_on__gte=period.start)
@@ -479,7 +580,11 @@ def address_tallies(area: AdminUnit, period: Period, *, children: bool) -> Talli
         "active": Count("pk", filter=Q(Exists(open_case)) | Q(Exists(service))),
     }
     flat = _tally(existing, area=area, path="area__path", children=children, measures=measures, row="ta")
-    return {(name, column): {"count": values[name]} for (_row, column), values in flat.items() for name in measures}
+    return {
+        (name, column): {"count": values[name]}
+        for (_row, column), values in flat.items()
+        for name in measures
+    }
 
 
 def address_series(area: AdminUnit, period: Period) -> Tallies:
@@ -487,15 +592,29 @@ def address_series(area: AdminUnit, period: Period) -> Tallies:
     kind = period.child_kind
     if kind is None:
         return {}
-    rows = (Organisation.objects.trusted_addresses()
-            .filter(area__path__startswith=area.path, programme_status=Organisation.ProgrammeStatus.NEW,
-                    established_on__gte=period.start, established_on__lte=period.end)
-            .annotate(slot=TRUNC[kind]("established_on")).values("slot").annotate(count=Count("pk")).order_by())
+    rows = (
+        Organisation.objects.trusted_addresses()
+        .filter(
+            area__path__startswith=area.path,
+            programme_status=Organisation.ProgrammeStatus.NEW,
+            established_on__gte=period.start,
+            established_on__lte=period.end,
+        )
+        .annotate(slot=TRUNC[kind]("established_on"))
+        .values("slot")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
     return {(_sub_period_code(_as_date(r["slot"]), kind), area.path): {"count": r["count"]} for r in rows}
 
 
 def areas_with_addresses(area: AdminUnit) -> set[str]:
     """Paths of the child units of ``area`` that have (or had) a trusted address."""
-    rows = (Organisation.objects.trusted_addresses().filter(area__path__startswith=area.path)
-            .annotate(bucket=child_bucket(area, "area__path")).values_list("bucket", flat=True).distinct())
+    rows = (
+        Organisation.objects.trusted_addresses()
+        .filter(area__path__startswith=area.path)
+        .annotate(bucket=child_bucket(area, "area__path"))
+        .values_list("bucket", flat=True)
+        .distinct()
+    )
     return {path for path in rows if path != area.path}

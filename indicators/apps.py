@@ -13,7 +13,13 @@ class IndicatorsConfig(AppConfig):
         from indicators import aggregates  # noqa: F401 - registers SQLite's median aggregate
         from indicators.demo import build_demo_targets
 
-        register_tile(Tile(perm=Perm.INDICATORS_VIEW, url_name="indicators:dashboard", order=40,
-                           title=_("Indicators"),
-                           text=_("Project 8 results for your area: tables, charts, targets and downloads.")))
+        register_tile(
+            Tile(
+                perm=Perm.INDICATORS_VIEW,
+                url_name="indicators:dashboard",
+                order=40,
+                title=_("Indicators"),
+                text=_("Project 8 results for your area: tables, charts, targets and downloads."),
+            )
+        )
         register_builder(build_demo_targets)

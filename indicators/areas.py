@@ -41,8 +41,10 @@ def choices(membership: Membership | None) -> list[tuple[str, str]]:
     if scope is None:
         return []
     depth = scope.path.count("/")
-    return [(key_of(unit), "\u2003" * (unit.path.count("/") - depth) + unit.name)
-            for unit in reportable(scope).order_by("path")]
+    return [
+        (key_of(unit), "\u2003" * (unit.path.count("/") - depth) + unit.name)
+        for unit in reportable(scope).order_by("path")
+    ]
 
 
 def parse(raw: object, membership: Membership | None) -> AdminUnit:

@@ -32,10 +32,20 @@ class Bar:
     figure: Figure
 
 
-def _text(x: float, y: float, content: str, *, size: int = 14, fill: str = "#1b1b1f", anchor: str = "start",
-          weight: str = "normal") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}" text-anchor="{anchor}" '
-            f'font-weight="{weight}">{escape(content)}</text>')
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    *,
+    size: int = 14,
+    fill: str = "#1b1b1f",
+    anchor: str = "start",
+    weight: str = "normal",
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}" text-anchor="{anchor}" '
+        f'font-weight="{weight}">{escape(content)}</text>'
+    )
 
 
 def _frame(title: str, height: float, body: list[str], description: str) -> SafeString:
@@ -44,7 +54,8 @@ def _frame(title: str, height: float, body: list[str], description: str) -> Safe
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" width="100%" role="img" '
         f'aria-labelledby="c{ident}t c{ident}d" xmlns="http://www.w3.org/2000/svg" {FONT}>'
         f'<title id="c{ident}t">{escape(title)}</title><desc id="c{ident}d">{escape(description)}</desc>'
-        + "".join(body) + "</svg>"
+        + "".join(body)
+        + "</svg>"
     )
 
 
@@ -59,14 +70,27 @@ def bar_chart(title: str, bars: list[Bar]) -> SafeString | None:
     y = 34.0
     for bar in bars:
         body.append(_text(label_width, y + 14, bar.label, size=13, fill=MUTED))
-        body.append(f'<rect x="{bar_left}" y="{y + 20:.1f}" width="{bar_width}" height="16" fill="{TRACK}" rx="3"/>')
+        body.append(
+            f'<rect x="{bar_left}" y="{y + 20:.1f}" width="{bar_width}" height="16" fill="{TRACK}" rx="3"/>'
+        )
         if bar.figure.value is not None:
             length = bar_width * bar.figure.value / top
             if length > 0:
-                body.append(f'<rect x="{bar_left}" y="{y + 20:.1f}" width="{max(length, 2):.1f}" height="16" '
-                            f'fill="{ACCENT}" rx="3"/>')
-        body.append(_text(WIDTH, y + 33, bar.figure.text, size=14, anchor="end",
-                          fill=MUTED if bar.figure.hidden else "#1b1b1f", weight="bold"))
+                body.append(
+                    f'<rect x="{bar_left}" y="{y + 20:.1f}" width="{max(length, 2):.1f}" height="16" '
+                    f'fill="{ACCENT}" rx="3"/>'
+                )
+        body.append(
+            _text(
+                WIDTH,
+                y + 33,
+                bar.figure.text,
+                size=14,
+                anchor="end",
+                fill=MUTED if bar.figure.hidden else "#1b1b1f",
+                weight="bold",
+            )
+        )
         y += row
     description = "; ".join(f"{bar.label}: {bar.figure.text}" for bar in bars)
     return _frame(title, y + 4, body, description)
@@ -80,8 +104,11 @@ def column_chart(title: str, bars: list[Bar]) -> SafeString | None:
     top = max(shown, default=0) or 1
     height, plot_top, plot_bottom = 210, 40, 172
     slot = WIDTH / len(bars)
-    body = [_text(0, 18, title, size=15, weight="bold"),
-            f'<line x1="0" y1="{plot_bottom}" x2="{WIDTH}" y2="{plot_bottom}" stroke="{TRACK}" stroke-width="2"/>']
+    body = [
+        _text(0, 18, title, size=15, weight="bold"),
+        f'<line x1="0" y1="{plot_bottom}" x2="{WIDTH}" y2="{plot_bottom}" stroke="{TRACK}" '
+        'stroke-width="2"/>',
+    ]
     for index, bar in enumerate(bars):
         x = index * slot
         width = min(slot * 0.62, 40)
@@ -89,21 +116,40 @@ def column_chart(title: str, bars: list[Bar]) -> SafeString | None:
         if bar.figure.value is not None:
             h = (plot_bottom - plot_top - 20) * bar.figure.value / top
             if h > 0:
-                body.append(f'<rect x="{left:.1f}" y="{plot_bottom - h:.1f}" width="{width:.1f}" '
-                            f'height="{h:.1f}" fill="{ACCENT}" rx="2"/>')
+                body.append(
+                    f'<rect x="{left:.1f}" y="{plot_bottom - h:.1f}" width="{width:.1f}" '
+                    f'height="{h:.1f}" fill="{ACCENT}" rx="2"/>'
+                )
             value_y = plot_bottom - h - 6
         else:
             value_y = plot_bottom - 6
-        body.append(_text(x + slot / 2, value_y, bar.figure.text, size=13, anchor="middle", weight="bold",
-                          fill=MUTED if bar.figure.hidden else "#1b1b1f"))
-        body.append(_text(x + slot / 2, plot_bottom + 22, bar.label, size=12 if len(bars) > 6 else 13,
-                          anchor="middle", fill=MUTED))
+        body.append(
+            _text(
+                x + slot / 2,
+                value_y,
+                bar.figure.text,
+                size=13,
+                anchor="middle",
+                weight="bold",
+                fill=MUTED if bar.figure.hidden else "#1b1b1f",
+            )
+        )
+        body.append(
+            _text(
+                x + slot / 2,
+                plot_bottom + 22,
+                bar.label,
+                size=12 if len(bars) > 6 else 13,
+                anchor="middle",
+                fill=MUTED,
+            )
+        )
     description = "; ".join(f"{bar.label}: {bar.figure.text}" for bar in bars)
     return _frame(title, height, body, description)
 
 
 def targets_chart(title: str, lines: list[TargetLine]) -> SafeString | None:
-    """Achieved against target: a full track is the target, the bar what was achieved (capped at the track)."""
+    """Achieved against target: the full track is the target, the bar what was achieved (capped)."""
     if not lines:
         return None
     body = [_text(0, 18, title, size=15, weight="bold")]
@@ -116,13 +162,16 @@ def targets_chart(title: str, lines: list[TargetLine]) -> SafeString | None:
             share = min(line.percent.value, 100) / 100
             colour = OK if line.percent.value >= 100 else ACCENT
             if share > 0:
-                body.append(f'<rect x="0" y="{y + 20:.1f}" width="{max(track * share, 2):.1f}" height="16" '
-                            f'fill="{colour}" rx="3"/>')
+                body.append(
+                    f'<rect x="0" y="{y + 20:.1f}" width="{max(track * share, 2):.1f}" height="16" '
+                    f'fill="{colour}" rx="3"/>'
+                )
         text = f"{line.achieved.text}/{line.target} ({line.percent.text})"
         body.append(_text(WIDTH, y + 33, text, size=13, anchor="end", weight="bold"))
         y += 44
     description = "; ".join(
-        f"{line.indicator.name}: {line.achieved.text}/{line.target} ({line.percent.text})" for line in lines)
+        f"{line.indicator.name}: {line.achieved.text}/{line.target} ({line.percent.text})" for line in lines
+    )
     return _frame(title, y + 4, body, description)
 
 
@@ -134,41 +183,74 @@ def _column_bars(report: Report, table: Table, row: str) -> list[Bar]:
 
 
 def _row_bars(report: Report, table: Table, column: str, *, skip_total: bool = True) -> list[Bar]:
-    return [Bar(row.label, report.figure(table.cell(row.key, column))) for row in table.rows
-            if not (skip_total and row.is_total) and table.cell(row.key, column)]
+    return [
+        Bar(row.label, report.figure(table.cell(row.key, column)))
+        for row in table.rows
+        if not (skip_total and row.is_total) and table.cell(row.key, column)
+    ]
 
 
 def section_charts(report: Report) -> dict[str, list[SafeString]]:
     """Charts per section group: by area, by period, by category."""
     tables = {table.code: table for table in report.tables()}
     total = report.columns[0].key
-    charts: dict[str, list[SafeString | None]] = {"addresses": [], "survivors": [], "support": [],
-                                                  "referrals": [], "livelihood": []}
+    charts: dict[str, list[SafeString | None]] = {
+        "addresses": [],
+        "survivors": [],
+        "support": [],
+        "referrals": [],
+        "livelihood": [],
+    }
     if len(report.columns) > 1:
-        charts["addresses"].append(bar_chart(_("Trusted addresses working, by area"),
-                                             _column_bars(report, tables["TA"], "total")))
-        charts["survivors"].append(bar_chart(_("Survivors supported, by area"),
-                                             _column_bars(report, tables["SV_GBV"], "all")))
+        charts["addresses"].append(
+            bar_chart(_("Trusted addresses working, by area"), _column_bars(report, tables["TA"], "total"))
+        )
+        charts["survivors"].append(
+            bar_chart(_("Survivors supported, by area"), _column_bars(report, tables["SV_GBV"], "all"))
+        )
     if "TA_PERIOD" in tables:
-        charts["addresses"].append(column_chart(
-            _("Newly established trusted addresses, by period"),
-            [Bar(_short(row.key, report), report.figure(tables["TA_PERIOD"].cell(row.key, total)))
-             for row in tables["TA_PERIOD"].rows]))
+        charts["addresses"].append(
+            column_chart(
+                _("Newly established trusted addresses, by period"),
+                [
+                    Bar(_short(row.key, report), report.figure(tables["TA_PERIOD"].cell(row.key, total)))
+                    for row in tables["TA_PERIOD"].rows
+                ],
+            )
+        )
     if "SV_PERIOD" in tables:
-        charts["survivors"].append(column_chart(
-            _("Survivors supported, by period"),
-            [Bar(_short(row.key, report), report.figure(tables["SV_PERIOD"].cell(row.key, total)))
-             for row in tables["SV_PERIOD"].rows if not row.is_total]))
-    charts["survivors"].append(bar_chart(_("Survivors supported, by GBVIMS type"),
-                                         _row_bars(report, tables["SV_GBV"], total)))
-    charts["support"].append(bar_chart(_("People supported, by kind of support"),
-                                       _row_bars(report, tables["SP"], total)))
-    charts["referrals"].append(bar_chart(_("Referrals sent, by partner kind"),
-                                         _row_bars(report, tables["RF_OUT"], "sent")))
-    charts["livelihood"].append(bar_chart(_("Livelihood beneficiaries, by model and group"),
-                                          [Bar(row.label if not row.depth else f"{_parent_label(tables['LV'], row)} · "
-                                               f"{row.label}", report.figure(tables["LV"].cell(row.key, total)))
-                                           for row in tables["LV"].rows if row.depth]))
+        charts["survivors"].append(
+            column_chart(
+                _("Survivors supported, by period"),
+                [
+                    Bar(_short(row.key, report), report.figure(tables["SV_PERIOD"].cell(row.key, total)))
+                    for row in tables["SV_PERIOD"].rows
+                    if not row.is_total
+                ],
+            )
+        )
+    charts["survivors"].append(
+        bar_chart(_("Survivors supported, by GBVIMS type"), _row_bars(report, tables["SV_GBV"], total))
+    )
+    charts["support"].append(
+        bar_chart(_("People supported, by kind of support"), _row_bars(report, tables["SP"], total))
+    )
+    charts["referrals"].append(
+        bar_chart(_("Referrals sent, by partner kind"), _row_bars(report, tables["RF_OUT"], "sent"))
+    )
+    charts["livelihood"].append(
+        bar_chart(
+            _("Livelihood beneficiaries, by model and group"),
+            [
+                Bar(
+                    row.label if not row.depth else f"{_parent_label(tables['LV'], row)} · {row.label}",
+                    report.figure(tables["LV"].cell(row.key, total)),
+                )
+                for row in tables["LV"].rows
+                if row.depth
+            ],
+        )
+    )
     return {group: [chart for chart in items if chart] for group, items in charts.items()}
 
 

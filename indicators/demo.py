@@ -56,6 +56,7 @@ def build_demo_targets(demo: Demo) -> None:
         if existing is not None:
             demo.record(existing, created=False, label=f"{area.name} · {indicator} · {period}")
             continue
-        plan = plan_target_set(area=area, indicator=indicator, period=period, target=target, by=None,
-                               source=source)
+        plan = plan_target_set(
+            area=area, indicator=indicator, period=period, target=target, by=None, source=source
+        )
         demo.record(plan, created=True, label=f"{area.name} · {indicator} · {period}: {target}")

@@ -61,7 +61,11 @@ class Mapping:
     def combo(self, row_key: str) -> str | None:
         if row_key in self.combos:
             return self.combos[row_key]
-        return None if row_key == "all" else row_key.replace(":", "_").replace("-", "_").replace("+", "PLUS").upper()
+        return (
+            None
+            if row_key == "all"
+            else row_key.replace(":", "_").replace("-", "_").replace("+", "PLUS").upper()
+        )
 
     def org_unit(self, area_key: str) -> str:
         return self.org_units.get(area_key, area_key[1:])
@@ -76,7 +80,9 @@ def _load(path: str) -> Mapping:
     return Mapping(
         data_set=str(raw.get("dataSet", "")),
         data_elements={str(k): str(v) for k, v in raw.get("dataElements", {}).items()},
-        combos={str(k): (None if v is None else str(v)) for k, v in raw.get("categoryOptionCombos", {}).items()},
+        combos={
+            str(k): (None if v is None else str(v)) for k, v in raw.get("categoryOptionCombos", {}).items()
+        },
         org_units={str(k): str(v) for k, v in raw.get("orgUnits", {}).items()},
         skip=frozenset(raw.get("skip", DEFAULT_SKIP)),
     )
@@ -92,7 +98,9 @@ def payload(report: Report, codes: Mapping | None = None) -> dict[str, Any]:
     codes = codes or mapping()
     period = report.period.dhis2
     if period is None:
-        raise Dhis2Error(_("DHIS2 has no period for a whole programme phase: choose a year, quarter or month."))
+        raise Dhis2Error(
+            _("DHIS2 has no period for a whole programme phase: choose a year, quarter or month.")
+        )
     values: list[dict[str, str]] = []
     for table in report.tables():
         if table.code in codes.skip:
@@ -127,7 +135,11 @@ def payload(report: Report, codes: Mapping | None = None) -> dict[str, Any]:
                 if row_combo:
                     value["categoryOptionCombo"] = row_combo
                 values.append(value)
-    result: dict[str, Any] = {"period": period, "orgUnit": codes.org_unit(report.area_key), "dataValues": values}
+    result: dict[str, Any] = {
+        "period": period,
+        "orgUnit": codes.org_unit(report.area_key),
+        "dataValues": values,
+    }
     if codes.data_set:
         result["dataSet"] = codes.data_set
     result["completeDate"] = report.generated_at.date().isoformat()
@@ -185,9 +197,14 @@ def push(data: dict[str, Any], *, dry_run: bool) -> ImportSummary:
     url = f"{settings.DHIS2_URL}/api/dataValueSets?{query}idScheme=CODE&importStrategy=CREATE_AND_UPDATE"
     credentials = base64.b64encode(f"{settings.DHIS2_USERNAME}:{settings.DHIS2_PASSWORD}".encode()).decode()
     request = urllib.request.Request(  # noqa: S310 - the URL is the operator's configured https server
-        url, data=json.dumps(data).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Accept": "application/json",
-                 "Authorization": f"Basic {credentials}"},
+        url,
+        data=json.dumps(data).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": f"Basic {credentials}",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=settings.DHIS2_TIMEOUT_SECONDS) as response:  # noqa: S310
@@ -199,8 +216,10 @@ def push(data: dict[str, Any], *, dry_run: bool) -> ImportSummary:
         except ValueError:
             body = {}
         if not body:
-            raise Dhis2Error(_("DHIS2 refused the request (HTTP %(code)s). Check the address, user name and "
-                               "password.") % {"code": exc.code}) from None
+            raise Dhis2Error(
+                _("DHIS2 refused the request (HTTP %(code)s). Check the address, user name and password.")
+                % {"code": exc.code}
+            ) from None
     except (urllib.error.URLError, TimeoutError, OSError, ValueError):
         raise Dhis2Error(_("DHIS2 could not be reached. Try again later.")) from None
     return summary(body, dry_run=dry_run)
@@ -211,10 +230,16 @@ def summary(body: dict[str, Any], *, dry_run: bool) -> ImportSummary:
     inner = body.get("response") if isinstance(body.get("response"), dict) else body
     counts = inner.get("importCount") or {}
     conflicts = tuple(
-        str(c.get("value") or c.get("object") or c) for c in (inner.get("conflicts") or []) if isinstance(c, dict)
+        str(c.get("value") or c.get("object") or c)
+        for c in (inner.get("conflicts") or [])
+        if isinstance(c, dict)
     )
     return ImportSummary(
-        dry_run=dry_run, status=str(inner.get("status") or body.get("status") or "ERROR"),
-        imported=int(counts.get("imported") or 0), updated=int(counts.get("updated") or 0),
-        ignored=int(counts.get("ignored") or 0), deleted=int(counts.get("deleted") or 0), conflicts=conflicts[:50],
+        dry_run=dry_run,
+        status=str(inner.get("status") or body.get("status") or "ERROR"),
+        imported=int(counts.get("imported") or 0),
+        updated=int(counts.get("updated") or 0),
+        ignored=int(counts.get("ignored") or 0),
+        deleted=int(counts.get("deleted") or 0),
+        conflicts=conflicts[:50],
     )

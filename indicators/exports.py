@@ -47,8 +47,10 @@ class Block:
 
 
 def title(report: Report) -> str:
-    return _("Project 8 indicators: %(area)s, %(period)s") % {"area": report.area.name,
-                                                              "period": report.period.label}
+    return _("Project 8 indicators: %(area)s, %(period)s") % {
+        "area": report.area.name,
+        "period": report.period.label,
+    }
 
 
 def facts(report: Report) -> list[tuple[str, str]]:
@@ -67,18 +69,30 @@ def table_block(report: Report, table: Table) -> Block:
     for row in table.rows:
         label = ("  " * row.depth) + row.label
         values: list[Value] = [label, row.indicator]
-        values += [_cell(report.figure(table.cell(row.key, column.key))) if table.cell(row.key, column.key) else None
-                   for column in table.columns]
+        values += [
+            _cell(report.figure(table.cell(row.key, column.key))) if table.cell(row.key, column.key) else None
+            for column in table.columns
+        ]
         block.rows.append(values)
     return block
 
 
 def targets_block(report: Report) -> Block:
-    block = Block(_("Targets and results"),
-                  [_("Indicator"), _("Code"), _("Achieved"), _("Target"), _("Percent"), _("Source")])
+    block = Block(
+        _("Targets and results"),
+        [_("Indicator"), _("Code"), _("Achieved"), _("Target"), _("Percent"), _("Source")],
+    )
     for line in report.targets:
-        block.rows.append([str(line.indicator.name), line.indicator.code, _cell(line.achieved), line.target,
-                           _cell(line.percent), line.source])
+        block.rows.append(
+            [
+                str(line.indicator.name),
+                line.indicator.code,
+                _cell(line.achieved),
+                line.target,
+                _cell(line.percent),
+                line.source,
+            ]
+        )
     return block
 
 
@@ -87,18 +101,39 @@ def rule_block(report: Report) -> Block:
 
 
 def definitions_block() -> Block:
-    block = Block(_("Indicator definitions"), [_("Code"), _("Name (Vietnamese)"), _("Name (English)"), _("Unit"),
-                                                _("Definition"), _("Broken down by")])
+    block = Block(
+        _("Indicator definitions"),
+        [
+            _("Code"),
+            _("Name (Vietnamese)"),
+            _("Name (English)"),
+            _("Unit"),
+            _("Definition"),
+            _("Broken down by"),
+        ],
+    )
     for indicator in catalogue.INDICATORS:
-        block.rows.append([indicator.code, indicator.name_vi, indicator.name_en, indicator.unit.label,
-                           str(indicator.definition), ", ".join(str(b) for b in indicator.breakdowns)])
+        block.rows.append(
+            [
+                indicator.code,
+                indicator.name_vi,
+                indicator.name_en,
+                indicator.unit.label,
+                str(indicator.definition),
+                ", ".join(str(b) for b in indicator.breakdowns),
+            ]
+        )
     return block
 
 
 def blocks(report: Report) -> list[tuple[str, list[Block]]]:
     """(sheet name, blocks) in report order."""
-    sheets = [(_("Summary"), [Block(title(report), ["", ""], [list(f) for f in facts(report)]),
-                              targets_block(report)])]
+    sheets = [
+        (
+            _("Summary"),
+            [Block(title(report), ["", ""], [list(f) for f in facts(report)]), targets_block(report)],
+        )
+    ]
     for section in report.sections:
         sheets.append((section.title, [table_block(report, table) for table in section.tables]))
     sheets.append((_("Rules"), [rule_block(report), definitions_block()]))
@@ -119,7 +154,9 @@ def to_csv(report: Report) -> bytes:
             if any(block.header):
                 writer.writerow([safe_text(h) for h in block.header])
             for row in block.rows:
-                writer.writerow(["" if v is None else (safe_text(v) if isinstance(v, str) else v) for v in row])
+                writer.writerow(
+                    ["" if v is None else (safe_text(v) if isinstance(v, str) else v) for v in row]
+                )
             if block.note:
                 writer.writerow([safe_text(block.note)])
             writer.writerow([])
@@ -187,7 +224,16 @@ def _sheet_title(name: str) -> str:
 
 
 # The figures a programme officer looks for first.
-KEY_FIGURES = ("SV_NEW", "TA_TOTAL", "TA_NEW", "TA_ACTIVE", "SP_SHELTER", "RF_SENT", "LV_BENEFICIARIES", "LV_MODELS")
+KEY_FIGURES = (
+    "SV_NEW",
+    "TA_TOTAL",
+    "TA_NEW",
+    "TA_ACTIVE",
+    "SP_SHELTER",
+    "RF_SENT",
+    "LV_BENEFICIARIES",
+    "LV_MODELS",
+)
 
 
 def report_context(report: Report) -> dict[str, object]:
@@ -196,8 +242,14 @@ def report_context(report: Report) -> dict[str, object]:
         "report": report,
         "title": title(report),
         "facts": facts(report),
-        "sections": [(section, section_charts.get(section.group.value, []),
-                      [table_view(report, table) for table in section.tables]) for section in report.sections],
+        "sections": [
+            (
+                section,
+                section_charts.get(section.group.value, []),
+                [table_view(report, table) for table in section.tables],
+            )
+            for section in report.sections
+        ],
         "targets_chart": charts.summary_chart(report),
         "indicators": catalogue.INDICATORS,
         "key_figures": [(catalogue.get(code), report.indicator(code)) for code in KEY_FIGURES],
@@ -209,8 +261,18 @@ def table_view(report: Report, table: Table) -> dict[str, object]:
     """A table ready for a template: header labels and, per row, the figures."""
     return {
         "table": table,
-        "rows": [(row, [report.figure(table.cell(row.key, column.key)) if table.cell(row.key, column.key) else None
-                        for column in table.columns]) for row in table.rows],
+        "rows": [
+            (
+                row,
+                [
+                    report.figure(table.cell(row.key, column.key))
+                    if table.cell(row.key, column.key)
+                    else None
+                    for column in table.columns
+                ],
+            )
+            for row in table.rows
+        ],
     }
 
 

@@ -22,8 +22,10 @@ class ReportForm(forms.Form):
         scope = areas.scope_of(membership)
         defaults = {"area": areas.key_of(scope) if scope else "", "period": periods.current_year().code}
         # Always bound: an empty form means "my area, this year".
-        values = {name: (data.get(name) if data is not None and data.get(name) not in (None, "") else default)
-                  for name, default in defaults.items()}
+        values = {
+            name: (data.get(name) if data is not None and data.get(name) not in (None, "") else default)
+            for name, default in defaults.items()
+        }
         super().__init__(values)
         self.fields["area"].widget.choices = areas.choices(membership)
         self.fields["period"].widget.choices = periods.choices()
@@ -44,5 +46,6 @@ class ReportForm(forms.Form):
         """The query string of the chosen report, for the download links."""
         from urllib.parse import urlencode
 
-        return urlencode({"area": areas.key_of(self.cleaned_data["area"]),
-                          "period": self.cleaned_data["period"].code})
+        return urlencode(
+            {"area": areas.key_of(self.cleaned_data["area"]), "period": self.cleaned_data["period"].code}
+        )

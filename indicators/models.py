@@ -26,17 +26,25 @@ class PlanTargetQuerySet(models.QuerySet["PlanTarget"]):
 
 class PlanTarget(models.Model):
     area = models.ForeignKey(
-        AdminUnit, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+",
+        AdminUnit,
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        related_name="+",
         limit_choices_to={"level__in": REPORTING_LEVELS},
     )
     indicator = models.CharField(_("indicator"), max_length=32, choices=catalogue.target_choices)
     period = models.CharField(
-        _("period"), max_length=10,
+        _("period"),
+        max_length=10,
         help_text=_("A year (2025), quarter (2025-Q3), month (2025-07) or programme phase (phase1)."),
     )
     target = models.PositiveIntegerField(_("target"))
-    source = models.CharField(_("source"), max_length=200, blank=True,
-                              help_text=_("The plan the target comes from, e.g. “Kế hoạch 3320/KH-UBND”."))
+    source = models.CharField(
+        _("source"),
+        max_length=200,
+        blank=True,
+        help_text=_("The plan the target comes from, e.g. “Kế hoạch 3320/KH-UBND”."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
@@ -48,9 +56,11 @@ class PlanTarget(models.Model):
         ordering = ["area__path", "period", "indicator"]
         permissions = [(Perm.INDICATORS_VIEW.codename, "Can see the anonymised indicators of an area")]
         constraints = [
-            models.UniqueConstraint(fields=["area", "indicator", "period"], name="plantarget_one_per_area_period",
-                                    violation_error_message=_("This area already has a target for this "
-                                                              "indicator and period.")),
+            models.UniqueConstraint(
+                fields=["area", "indicator", "period"],
+                name="plantarget_one_per_area_period",
+                violation_error_message=_("This area already has a target for this indicator and period."),
+            ),
         ]
 
     def __str__(self) -> str:

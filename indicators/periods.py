@@ -41,13 +41,17 @@ class Period:
         year = self.start.year
         if self.kind == "phase":
             number = ROMAN[int(self.code[-1])]
-            return str(_("Phase %(number)s (%(first)s–%(last)s)")
-                       % {"number": number, "first": year, "last": self.end.year})
+            return str(
+                _("Phase %(number)s (%(first)s–%(last)s)")
+                % {"number": number, "first": year, "last": self.end.year}
+            )
         if self.kind == "year":
             return str(_("Year %(year)s") % {"year": year})
         if self.kind == "quarter":
-            return str(_("Quarter %(quarter)s/%(year)s") % {"quarter": ROMAN[(self.start.month - 1) // 3 + 1],
-                                                            "year": year})
+            return str(
+                _("Quarter %(quarter)s/%(year)s")
+                % {"quarter": ROMAN[(self.start.month - 1) // 3 + 1], "year": year}
+            )
         return str(_("Month %(month)s/%(year)s") % {"month": self.start.month, "year": year})
 
     @property
@@ -133,13 +137,23 @@ def parse(raw: object, *, require_started: bool = True, today: dt.date | None = 
     elif match := _YEAR.fullmatch(text):
         result = year(int(match["year"])) if FIRST_YEAR <= int(match["year"]) <= LAST_YEAR else None
     elif match := _QUARTER.fullmatch(text):
-        result = quarter(int(match["year"]), int(match["quarter"])) if FIRST_YEAR <= int(match["year"]) <= LAST_YEAR else None
+        result = (
+            quarter(int(match["year"]), int(match["quarter"]))
+            if FIRST_YEAR <= int(match["year"]) <= LAST_YEAR
+            else None
+        )
     elif match := _MONTH.fullmatch(text):
-        result = month(int(match["year"]), int(match["month"])) if FIRST_YEAR <= int(match["year"]) <= LAST_YEAR else None
+        result = (
+            month(int(match["year"]), int(match["month"]))
+            if FIRST_YEAR <= int(match["year"]) <= LAST_YEAR
+            else None
+        )
     if result is None:
         raise InvalidPeriod(
-            _("Unknown reporting period. Choose a month (2025-07), a quarter (2025-Q3), a year (2025) or a "
-              "programme phase (phase1), between 2021 and 2030.")
+            _(
+                "Unknown reporting period. Choose a month (2025-07), a quarter (2025-Q3), a year (2025) or a "
+                "programme phase (phase1), between 2021 and 2030."
+            )
         )
     if require_started and not result.has_started(today):
         raise InvalidPeriod(_("This period has not started yet; choose one that has."))
@@ -151,7 +165,9 @@ def current_year(today: dt.date | None = None) -> Period:
     return year(min(max(today.year, FIRST_YEAR), LAST_YEAR))
 
 
-def choices(today: dt.date | None = None, *, include_future: bool = False) -> list[tuple[str, list[tuple[str, str]]]]:
+def choices(
+    today: dt.date | None = None, *, include_future: bool = False
+) -> list[tuple[str, list[tuple[str, str]]]]:
     """Periods to pick from, grouped for a ``<select>``: phases, years, quarters, months (newest first)."""
     today = today or timezone.localdate()
     last = LAST_YEAR if include_future else min(max(today.year, FIRST_YEAR), LAST_YEAR)

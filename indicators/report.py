@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -37,22 +38,34 @@ RULE_TITLE = gettext_lazy("How figures are protected")
 
 def rule_points(k: int) -> list[str]:
     return [
-        _("Only cases whose survivor consented to use in anonymised statistics, and has not withdrawn that "
-          "consent, are counted (GBVIMS information-sharing practice). The number left out is shown, and "
-          "protected in the same way."),
-        _("A person with cases at several trusted addresses is counted once (matched by a keyed index, "
-          "without reading any name)."),
+        _(
+            "Only cases whose survivor consented to use in anonymised statistics, and has not withdrawn that "
+            "consent, are counted (GBVIMS information-sharing practice). The number left out is shown, and "
+            "protected in the same way."
+        ),
+        _(
+            "A person with cases at several trusted addresses is counted once (matched by a keyed index, "
+            "without reading any name)."
+        ),
         _("A count of people from 1 to %(last)s is shown as “<%(k)s”, never as a number. Zero is shown.")
         % {"k": k, "last": k - 1},
-        _("A figure about people that comes from fewer than two trusted addresses is hidden (“×”), so that "
-          "no figure is the caseload of a single trusted address. The finest area reported is the commune."),
-        _("Where a hidden figure could be worked out from a total and the other cells, more cells are hidden "
-          "(“×”), in every table, download and DHIS2 export alike. Nights, amounts, medians and rates about "
-          "hidden people are hidden with them."),
-        _("Reports cover fixed periods (month, quarter, year, programme phase) and administrative areas only, "
-          "and agree with the reports of the areas that contain them."),
-        _("Counts of trusted addresses, partners and livelihood models are not counts of people and are shown "
-          "as they are. No list of cases is ever shown."),
+        _(
+            "A figure about people that comes from fewer than two trusted addresses is hidden (“×”), so that "
+            "no figure is the caseload of a single trusted address. The finest area reported is the commune."
+        ),
+        _(
+            "Where a hidden figure could be worked out from a total and the other cells, more cells are "
+            "hidden (“×”), in every table, download and DHIS2 export alike. Nights, amounts, medians and "
+            "rates about hidden people are hidden with them."
+        ),
+        _(
+            "Reports cover fixed periods (month, quarter, year, programme phase) and administrative areas "
+            "only, and agree with the reports of the areas that contain them."
+        ),
+        _(
+            "Counts of trusted addresses, partners and livelihood models are not counts of people and are "
+            "shown as they are. No list of cases is ever shown."
+        ),
     ]
 
 
@@ -195,8 +208,15 @@ class _System:
         self.relations: list[Relation] = []
         self.links: list[tuple[CellId, ...]] = []
 
-    def put(self, cell_id: CellId, value: int | float | None, unit: Unit, *, kind: Kind = Kind.PERSONS,
-            addresses: int | None = None) -> CellId:
+    def put(
+        self,
+        cell_id: CellId,
+        value: int | float | None,
+        unit: Unit,
+        *,
+        kind: Kind = Kind.PERSONS,
+        addresses: int | None = None,
+    ) -> CellId:
         self.cells[cell_id] = Cell(value, kind, addresses if kind is Kind.PERSONS else None)
         self.units[cell_id] = unit
         return cell_id
@@ -217,12 +237,15 @@ def _people(tallies: aggregates.Tallies, row: str, column: str) -> tuple[int, in
 
 
 class _Builder:
-    def __init__(self, area: AdminUnit, period: Period, children: list[AdminUnit], enclosing: Report | None) -> None:
+    def __init__(
+        self, area: AdminUnit, period: Period, children: list[AdminUnit], enclosing: Report | None
+    ) -> None:
         self.area, self.period, self.children = area, period, children
         # Rows that only appear when someone is counted in them (ethnic groups) are taken from the
         # enclosing report too, so that a missing row never tells that its count here is zero.
-        self.enclosing_rows: dict[str, set[str]] = {
-            table.code: {row.key for row in table.rows} for table in enclosing.tables()} if enclosing else {}
+        self.enclosing_rows: dict[str, set[str]] = (
+            {table.code: {row.key for row in table.rows} for table in enclosing.tables()} if enclosing else {}
+        )
         self.system = _System()
         self.total = Column(area.path, str(_("Total")), areas.key_of(area), is_total=True)
         self.columns = [self.total] + [Column(c.path, c.name, areas.key_of(c)) for c in children]
@@ -232,8 +255,16 @@ class _Builder:
 
     # A table of people: rows × area columns, with the "all" row shared by every table of a population.
     def people_table(
-        self, code: str, title: str, tallies: aggregates.Tallies, rows: list[Row], *, population: str,
-        sums: Iterable[tuple[str, list[str]]] = (), unit: Unit = Unit.PEOPLE, note: str = "",
+        self,
+        code: str,
+        title: str,
+        tallies: aggregates.Tallies,
+        rows: list[Row],
+        *,
+        population: str,
+        sums: Iterable[tuple[str, list[str]]] = (),
+        unit: Unit = Unit.PEOPLE,
+        note: str = "",
     ) -> Table:
         table = Table(code, title, unit, rows, self.columns, note=note)
         for row in rows:
@@ -251,25 +282,38 @@ class _Builder:
                     if population in self._related_populations:
                         continue  # the shared row's relation is added once
                     self._related_populations.add(population)
-                self.system.relate(table.cells[(row.key, self.total.key)],
-                                   [table.cells[(row.key, c.key)] for c in self.columns[1:]])
+                self.system.relate(
+                    table.cells[(row.key, self.total.key)],
+                    [table.cells[(row.key, c.key)] for c in self.columns[1:]],
+                )
         # Down the rows: a total = the sum of its parts (people counted in several parts make the sum
         # larger; treating it as equal only hides more).
         for total_key, part_keys in sums:
             for column in self.columns:
-                self.system.relate(table.cells[(total_key, column.key)],
-                                   [table.cells[(part, column.key)] for part in part_keys])
+                self.system.relate(
+                    table.cells[(total_key, column.key)],
+                    [table.cells[(part, column.key)] for part in part_keys],
+                )
         return table
 
-    def public_table(self, code: str, title: str, tallies: aggregates.Tallies, rows: list[Row], unit: Unit,
-                     measure: str = "count", columns: list[Column] | None = None) -> Table:
+    def public_table(
+        self,
+        code: str,
+        title: str,
+        tallies: aggregates.Tallies,
+        rows: list[Row],
+        unit: Unit,
+        measure: str = "count",
+        columns: list[Column] | None = None,
+    ) -> Table:
         columns = columns or self.columns
         table = Table(code, title, unit, rows, columns)
         for row in rows:
             for column in columns:
                 value = int((tallies.get((row.key, column.key)) or {}).get(measure) or 0)
-                table.cells[(row.key, column.key)] = self.system.put((code, row.key, column.key), value, unit,
-                                                                     kind=Kind.PUBLIC)
+                table.cells[(row.key, column.key)] = self.system.put(
+                    (code, row.key, column.key), value, unit, kind=Kind.PUBLIC
+                )
         return table
 
     def note_indicator(self, code: str, cell_id: CellId) -> None:
@@ -281,7 +325,11 @@ def _all_row(label: str, indicator: str = "") -> Row:
 
 
 def build_report(
-    area: AdminUnit, period: Period, *, k: int | None = None, now: dt.datetime | None = None,
+    area: AdminUnit,
+    period: Period,
+    *,
+    k: int | None = None,
+    now: dt.datetime | None = None,
     cache: dict[tuple[int, str, int], Report] | None = None,
 ) -> Report:
     """Compute, lay out and suppress every indicator for ``area`` and ``period``.
@@ -308,10 +356,19 @@ def build_report(
     for number, section in enumerate(sections, start=2):
         section.number = ROMAN[number]
     forced, frozen = _from_enclosing(enclosing, b.total.key, b.system)
-    marks = suppress(b.system.cells, b.system.relations, k=k, links=b.system.links, forced=forced, frozen=frozen)
+    marks = suppress(
+        b.system.cells, b.system.relations, k=k, links=b.system.links, forced=forced, frozen=frozen
+    )
     report = Report(
-        area=area, period=period, k=k, generated_at=timezone.localtime(now or timezone.now()),
-        columns=b.columns, sections=sections, cells=b.system.cells, marks=marks, units=b.system.units,
+        area=area,
+        period=period,
+        k=k,
+        generated_at=timezone.localtime(now or timezone.now()),
+        columns=b.columns,
+        sections=sections,
+        cells=b.system.cells,
+        marks=marks,
+        units=b.system.units,
         indicator_cells=b.indicator_cells,
     )
     report.targets = _targets(report)
@@ -320,7 +377,9 @@ def build_report(
     return report
 
 
-def _from_enclosing(enclosing: Report | None, column: str, system: _System) -> tuple[set[CellId], set[CellId]]:
+def _from_enclosing(
+    enclosing: Report | None, column: str, system: _System
+) -> tuple[set[CellId], set[CellId]]:
     """Marks imposed by the enclosing area's report, where this area is one column.
 
     The enclosing report is itself built with the marks of its own enclosing report (up to the
@@ -355,8 +414,16 @@ def _addresses_section(b: _Builder, children: bool) -> Section:
     series = aggregates.address_series(b.area, b.period)
     if b.period.children():
         period_rows = [Row(p.code, p.label) for p in b.period.children()]
-        tables.append(b.public_table("TA_PERIOD", _("Newly established trusted addresses by period"), series,
-                                     period_rows, Unit.ADDRESSES, columns=[b.total]))
+        tables.append(
+            b.public_table(
+                "TA_PERIOD",
+                _("Newly established trusted addresses by period"),
+                series,
+                period_rows,
+                Unit.ADDRESSES,
+                columns=[b.total],
+            )
+        )
     return Section(Group.ADDRESSES, str(catalogue.GROUP_TITLES[Group.ADDRESSES]), tables)
 
 
@@ -373,52 +440,109 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
 
     tables = []
     gbv_rows = rows_for("gbv", labels["gbv"])
-    if (any(key[0] == "gbv:none" and v.get("persons") for key, v in tallies.items())
-            or "gbv:none" in b.enclosing_rows.get("SV_GBV", ())):
+    if any(
+        key[0] == "gbv:none" and v.get("persons") for key, v in tallies.items()
+    ) or "gbv:none" in b.enclosing_rows.get("SV_GBV", ()):
         gbv_rows.append(Row("gbv:none", _("No incident recorded")))
     # Several incidents of different types: the parts can add up to more than the total (handled as a sum).
-    tables.append(b.people_table("SV_GBV", _("By GBVIMS type of incident"), tallies, [everyone, *gbv_rows],
-                                 population="SV", sums=[("all", [r.key for r in gbv_rows])],
-                                 note=_("A survivor with incidents of several types is counted in each.")))
-    tables.append(b.people_table("SV_HARM", _("By harm (Law 13/2022 on domestic violence)"), tallies,
-                                 [everyone, *rows_for("harm", labels["harm"])], population="SV",
-                                 note=_("A survivor can have several kinds of harm, or none recorded.")))
-    tables.append(b.people_table("SV_CTX", _("By context"), tallies, [everyone, *rows_for("ctx", labels["ctx"])],
-                                 population="SV", note=_("A survivor can be counted in several contexts.")))
+    tables.append(
+        b.people_table(
+            "SV_GBV",
+            _("By GBVIMS type of incident"),
+            tallies,
+            [everyone, *gbv_rows],
+            population="SV",
+            sums=[("all", [r.key for r in gbv_rows])],
+            note=_("A survivor with incidents of several types is counted in each."),
+        )
+    )
+    tables.append(
+        b.people_table(
+            "SV_HARM",
+            _("By harm (Law 13/2022 on domestic violence)"),
+            tallies,
+            [everyone, *rows_for("harm", labels["harm"])],
+            population="SV",
+            note=_("A survivor can have several kinds of harm, or none recorded."),
+        )
+    )
+    tables.append(
+        b.people_table(
+            "SV_CTX",
+            _("By context"),
+            tallies,
+            [everyone, *rows_for("ctx", labels["ctx"])],
+            population="SV",
+            note=_("A survivor can be counted in several contexts."),
+        )
+    )
     for code, title, prefix in (("SV_SEX", _("By sex"), "sex"), ("SV_AGE", _("By age at opening"), "age")):
         rows = rows_for(prefix, labels[prefix])
-        tables.append(b.people_table(code, title, tallies, [everyone, *rows], population="SV",
-                                     sums=[("all", [r.key for r in rows])]))
+        tables.append(
+            b.people_table(
+                code,
+                title,
+                tallies,
+                [everyone, *rows],
+                population="SV",
+                sums=[("all", [r.key for r in rows])],
+            )
+        )
     # Ethnicity: Kinh, every minority group that appears, and all minorities together.
     present = {key[0] for key, v in tallies.items() if key[0].startswith("eth:") and v.get("persons")}
     present |= b.enclosing_rows.get("SV_ETH", set())
     others = {"01", "98", "99"}
-    minorities = [Row(f"eth:{value}", label, depth=1) for value, label in labels["eth"]
-                  if value not in others and f"eth:{value}" in present]
+    minorities = [
+        Row(f"eth:{value}", label, depth=1)
+        for value, label in labels["eth"]
+        if value not in others and f"eth:{value}" in present
+    ]
     minority_total = Row(f"eth:{aggregates.MINORITY}", _("Ethnic minorities (all groups)"))
     kinh, foreign, unknown = (Row(f"eth:{v}", dict(labels["eth"])[v]) for v in ("01", "98", "99"))
     eth_rows = [everyone, kinh, minority_total, *minorities, foreign, unknown]
-    tables.append(b.people_table(
-        "SV_ETH", _("By ethnicity"), tallies, eth_rows, population="SV",
-        sums=[("all", [kinh.key, minority_total.key, foreign.key, unknown.key]),
-                    (minority_total.key, [r.key for r in minorities])],
-    ))
+    tables.append(
+        b.people_table(
+            "SV_ETH",
+            _("By ethnicity"),
+            tallies,
+            eth_rows,
+            population="SV",
+            sums=[
+                ("all", [kinh.key, minority_total.key, foreign.key, unknown.key]),
+                (minority_total.key, [r.key for r in minorities]),
+            ],
+        )
+    )
     dis_rows = rows_for("dis", labels["dis"])
-    tables.append(b.people_table("SV_DIS", _("By disability"), tallies, [everyone, *dis_rows], population="SV",
-                                 sums=[("all", [r.key for r in dis_rows])]))
+    tables.append(
+        b.people_table(
+            "SV_DIS",
+            _("By disability"),
+            tallies,
+            [everyone, *dis_rows],
+            population="SV",
+            sums=[("all", [r.key for r in dis_rows])],
+        )
+    )
     b.note_indicator("SV_NEW", ("SV", "all", b.total.key))
 
     # By sub-period: the area's total only.
     sub_periods = b.period.children()
     if sub_periods:
         series = aggregates.survivor_series(b.area, b.period)
-        table = Table("SV_PERIOD", _("By period"), Unit.PEOPLE, [everyone] + [Row(p.code, p.label) for p in sub_periods],
-                      [b.total])
+        table = Table(
+            "SV_PERIOD",
+            _("By period"),
+            Unit.PEOPLE,
+            [everyone] + [Row(p.code, p.label) for p in sub_periods],
+            [b.total],
+        )
         table.cells[("all", b.total.key)] = ("SV", "all", b.total.key)
         for p in sub_periods:
             persons, addresses = _people(series, p.code, b.total.key)
-            table.cells[(p.code, b.total.key)] = b.system.put(("SV_PERIOD", p.code, b.total.key), persons,
-                                                              Unit.PEOPLE, addresses=addresses)
+            table.cells[(p.code, b.total.key)] = b.system.put(
+                ("SV_PERIOD", p.code, b.total.key), persons, Unit.PEOPLE, addresses=addresses
+            )
         b.system.relate(("SV", "all", b.total.key), [table.cells[(p.code, b.total.key)] for p in sub_periods])
         tables.append(table)
 
@@ -439,49 +563,82 @@ def _support_section(b: _Builder, children: bool) -> Section:
     K = aggregates.SUPPORT_KINDS
     kind_rows = [Row(f"kind:{kind}", kinds[kind]) for kind in (K.SHELTER, K.COUNSELLING, K.ACCOMPANIMENT)]
     emergency = Row("emergency", _("Emergency support (material or cash)"), "SP_EMERGENCY")
-    material, cash = (Row(f"kind:{kind}", kinds[kind], depth=1) for kind in (K.EMERGENCY_MATERIAL, K.EMERGENCY_CASH))
+    material, cash = (
+        Row(f"kind:{kind}", kinds[kind], depth=1) for kind in (K.EMERGENCY_MATERIAL, K.EMERGENCY_CASH)
+    )
     everyone = _all_row(_("All people supported"))
     rows = [everyone, *kind_rows, emergency, material, cash]
-    people = b.people_table("SP", _("People supported, by kind of support and area"), tallies, rows,
-                            population="SP", sums=[(emergency.key, [material.key, cash.key])],
-                            note=_("A person given several kinds of support is counted in each."))
-    for indicator, row in (("SP_SHELTER", kind_rows[0]), ("SP_COUNSELLING", kind_rows[1]),
-                           ("SP_ACCOMPANIMENT", kind_rows[2]), ("SP_EMERGENCY", emergency)):
+    people = b.people_table(
+        "SP",
+        _("People supported, by kind of support and area"),
+        tallies,
+        rows,
+        population="SP",
+        sums=[(emergency.key, [material.key, cash.key])],
+        note=_("A person given several kinds of support is counted in each."),
+    )
+    for indicator, row in (
+        ("SP_SHELTER", kind_rows[0]),
+        ("SP_COUNSELLING", kind_rows[1]),
+        ("SP_ACCOMPANIMENT", kind_rows[2]),
+        ("SP_EMERGENCY", emergency),
+    ):
         b.note_indicator(indicator, people.cells[(row.key, b.total.key)])
 
     # Services, nights and amounts, for the area as a whole; hidden with the people they describe.
     total = b.total.key
-    columns = [Column("persons", _("People"), unit=Unit.PEOPLE), Column("services", _("Services"), unit=Unit.SERVICES),
-               Column("nights", _("Nights"), unit=Unit.NIGHTS), Column("amount", _("Amount (VND)"), unit=Unit.VND)]
+    columns = [
+        Column("persons", _("People"), unit=Unit.PEOPLE),
+        Column("services", _("Services"), unit=Unit.SERVICES),
+        Column("nights", _("Nights"), unit=Unit.NIGHTS),
+        Column("amount", _("Amount (VND)"), unit=Unit.VND),
+    ]
     measures = Table("SP_MEASURE", _("Services, shelter nights and amounts"), Unit.SERVICES, rows, columns)
     for row in rows:
         values = tallies.get((row.key, total), {})
         persons_id = people.cells[(row.key, total)]
         measures.cells[(row.key, "persons")] = persons_id
         addresses = _people(tallies, row.key, total)[1]
-        services = b.system.put(("SP_MEASURE", row.key, "services"), int(values.get("services") or 0),
-                                Unit.SERVICES, addresses=addresses)
+        services = b.system.put(
+            ("SP_MEASURE", row.key, "services"),
+            int(values.get("services") or 0),
+            Unit.SERVICES,
+            addresses=addresses,
+        )
         measures.cells[(row.key, "services")] = services
         linked = [persons_id, services]
         # Nights for shelter stays and amounts for emergency support only: an "all" figure would equal
         # them and show what they hide.
         if row.key == f"kind:{K.SHELTER}":
-            nights = b.system.put(("SP_MEASURE", row.key, "nights"), int(values.get("nights") or 0), Unit.NIGHTS,
-                                  kind=Kind.QUANTITY)
+            nights = b.system.put(
+                ("SP_MEASURE", row.key, "nights"),
+                int(values.get("nights") or 0),
+                Unit.NIGHTS,
+                kind=Kind.QUANTITY,
+            )
             measures.cells[(row.key, "nights")] = nights
             linked.append(nights)
         if row.key in (emergency.key, material.key, cash.key):
-            amount = b.system.put(("SP_MEASURE", row.key, "amount"), int(values.get("amount") or 0), Unit.VND,
-                                  kind=Kind.QUANTITY)
+            amount = b.system.put(
+                ("SP_MEASURE", row.key, "amount"),
+                int(values.get("amount") or 0),
+                Unit.VND,
+                kind=Kind.QUANTITY,
+            )
             measures.cells[(row.key, "amount")] = amount
             linked.append(amount)
         b.system.link(*linked)
-    b.system.relate(("SP_MEASURE", "all", "services"),
-                    [("SP_MEASURE", r.key, "services") for r in (*kind_rows, material, cash)])
-    b.system.relate(("SP_MEASURE", emergency.key, "services"),
-                    [("SP_MEASURE", r.key, "services") for r in (material, cash)])
-    b.system.relate(("SP_MEASURE", emergency.key, "amount"),
-                    [("SP_MEASURE", r.key, "amount") for r in (material, cash)])
+    b.system.relate(
+        ("SP_MEASURE", "all", "services"),
+        [("SP_MEASURE", r.key, "services") for r in (*kind_rows, material, cash)],
+    )
+    b.system.relate(
+        ("SP_MEASURE", emergency.key, "services"),
+        [("SP_MEASURE", r.key, "services") for r in (material, cash)],
+    )
+    b.system.relate(
+        ("SP_MEASURE", emergency.key, "amount"), [("SP_MEASURE", r.key, "amount") for r in (material, cash)]
+    )
     b.note_indicator("SP_SHELTER_NIGHTS", ("SP_MEASURE", kind_rows[0].key, "nights"))
     b.note_indicator("SP_EMERGENCY_VND", ("SP_MEASURE", emergency.key, "amount"))
     return Section(Group.SUPPORT, str(catalogue.GROUP_TITLES[Group.SUPPORT]), [people, measures])
@@ -495,9 +652,15 @@ def _referrals_section(b: _Builder, children: bool) -> Section:
     kind_rows = [Row(f"partner:{kind}", label) for kind, label in b.labels["partner"]]
     everyone = _all_row(_("All partners"))
     rows = [everyone, *kind_rows]
-    people = b.people_table("RF", _("People referred, by partner kind and area"), tallies, rows, population="RF",
-                            sums=[("all", [r.key for r in kind_rows])],
-                            note=_("A person referred to several kinds of partner is counted in each."))
+    people = b.people_table(
+        "RF",
+        _("People referred, by partner kind and area"),
+        tallies,
+        rows,
+        population="RF",
+        sums=[("all", [r.key for r in kind_rows])],
+        note=_("A person referred to several kinds of partner is counted in each."),
+    )
     total = b.total.key
     columns = [
         Column("partners", _("Partners"), unit=Unit.PARTNERS),
@@ -510,50 +673,86 @@ def _referrals_section(b: _Builder, children: bool) -> Section:
         Column("hours", _("Median hours to acceptance"), unit=Unit.HOURS),
         Column("rate", _("Completion rate"), unit=Unit.PERCENT),
     ]
-    outcomes = Table("RF_OUT", _("Referrals and their outcomes, by partner kind"), Unit.REFERRALS, rows, columns,
-                     note=_("Completion rate: completed referrals as a share of accepted referrals."))
+    outcomes = Table(
+        "RF_OUT",
+        _("Referrals and their outcomes, by partner kind"),
+        Unit.REFERRALS,
+        rows,
+        columns,
+        note=_("Completion rate: completed referrals as a share of accepted referrals."),
+    )
     for row in rows:
         values = tallies.get((row.key, total), {})
-        put = lambda name, value, unit, **kw: b.system.put(("RF_OUT", row.key, name), value, unit, **kw)  # noqa: E731
-        outcomes.cells[(row.key, "partners")] = put("partners", int(values.get("partners") or 0), Unit.PARTNERS,
-                                                    kind=Kind.PUBLIC)
+
+        def put(name: str, value: Any, unit: Unit, *, row_key: str = row.key, **kw: Any) -> CellId:
+            return b.system.put(("RF_OUT", row_key, name), value, unit, **kw)
+
+        outcomes.cells[(row.key, "partners")] = put(
+            "partners", int(values.get("partners") or 0), Unit.PARTNERS, kind=Kind.PUBLIC
+        )
         counts = {}
         for name in aggregates.OUTCOMES:
             addresses = values.get("addresses") if name == "sent" else values.get(f"{name}_addresses")
-            counts[name] = put(name, int(values.get(name) or 0), Unit.REFERRALS, addresses=int(addresses or 0))
+            counts[name] = put(
+                name, int(values.get(name) or 0), Unit.REFERRALS, addresses=int(addresses or 0)
+            )
             outcomes.cells[(row.key, name)] = counts[name]
         hours = values.get("hours")
-        outcomes.cells[(row.key, "hours")] = put("hours", float(hours) if hours is not None else None, Unit.HOURS,
-                                                 kind=Kind.QUANTITY)
+        outcomes.cells[(row.key, "hours")] = put(
+            "hours", float(hours) if hours is not None else None, Unit.HOURS, kind=Kind.QUANTITY
+        )
         accepted, completed = int(values.get("accepted") or 0), int(values.get("completed") or 0)
         rate = round(100 * completed / accepted) if accepted else None
         outcomes.cells[(row.key, "rate")] = put("rate", rate, Unit.PERCENT, kind=Kind.QUANTITY)
-        b.system.relate(counts["sent"], [counts["accepted"], counts["declined"], counts["expired"], counts["other"]])
+        b.system.relate(
+            counts["sent"], [counts["accepted"], counts["declined"], counts["expired"], counts["other"]]
+        )
         b.system.link(people.cells[(row.key, total)], counts["sent"])
         b.system.link(counts["accepted"], ("RF_OUT", row.key, "hours"))
         b.system.link(counts["accepted"], ("RF_OUT", row.key, "rate"))
         b.system.link(counts["completed"], ("RF_OUT", row.key, "rate"))
     for name in aggregates.OUTCOMES:
         b.system.relate(("RF_OUT", "all", name), [("RF_OUT", r.key, name) for r in kind_rows])
-    for indicator, name in (("RF_SENT", "sent"), ("RF_ACCEPTED", "accepted"), ("RF_COMPLETED", "completed"),
-                            ("RF_DECLINED", "declined"), ("RF_EXPIRED", "expired"), ("RF_MEDIAN_HOURS", "hours"),
-                            ("RF_COMPLETION_RATE", "rate"), ("RF_PARTNERS", "partners")):
+    for indicator, name in (
+        ("RF_SENT", "sent"),
+        ("RF_ACCEPTED", "accepted"),
+        ("RF_COMPLETED", "completed"),
+        ("RF_DECLINED", "declined"),
+        ("RF_EXPIRED", "expired"),
+        ("RF_MEDIAN_HOURS", "hours"),
+        ("RF_COMPLETION_RATE", "rate"),
+        ("RF_PARTNERS", "partners"),
+    ):
         b.note_indicator(indicator, ("RF_OUT", "all", name))
 
     service_rows = [Row(f"service:{value}", label) for value, label in b.labels["service"]]
-    service_columns = [Column("persons", _("People"), unit=Unit.PEOPLE),
-                       Column("referrals", _("Referrals"), unit=Unit.REFERRALS)]
-    services = Table("RF_SERVICE", _("Referrals by service requested"), Unit.REFERRALS, service_rows,
-                     service_columns, note=_("A referral can ask for several services."))
+    service_columns = [
+        Column("persons", _("People"), unit=Unit.PEOPLE),
+        Column("referrals", _("Referrals"), unit=Unit.REFERRALS),
+    ]
+    services = Table(
+        "RF_SERVICE",
+        _("Referrals by service requested"),
+        Unit.REFERRALS,
+        service_rows,
+        service_columns,
+        note=_("A referral can ask for several services."),
+    )
     for row in service_rows:
         values = tallies.get((row.key, total), {})
         persons, addresses = _people(tallies, row.key, total)
         a = b.system.put(("RF_SERVICE", row.key, "persons"), persons, Unit.PEOPLE, addresses=addresses)
-        c = b.system.put(("RF_SERVICE", row.key, "referrals"), int(values.get("referrals") or 0), Unit.REFERRALS,
-                         addresses=addresses)
+        c = b.system.put(
+            ("RF_SERVICE", row.key, "referrals"),
+            int(values.get("referrals") or 0),
+            Unit.REFERRALS,
+            addresses=addresses,
+        )
         services.cells[(row.key, "persons")], services.cells[(row.key, "referrals")] = a, c
         b.system.link(a, c)
-    return Section(Group.REFERRALS, str(catalogue.GROUP_TITLES[Group.REFERRALS]), [people, outcomes, services])
+    return Section(
+        Group.REFERRALS, str(catalogue.GROUP_TITLES[Group.REFERRALS]), [people, outcomes, services]
+    )
 
 
 # --- 5. Livelihood support -----------------------------------------------------------------------------
@@ -566,29 +765,42 @@ def _livelihood_section(b: _Builder, children: bool) -> Section:
     rows = [everyone]
     for model in aggregates.LIVELIHOOD_MODELS.values:
         rows.append(Row(model, models[model]))
-        rows += [Row(f"{model}:{group}", groups[group], depth=1) for group in aggregates.LIVELIHOOD_GROUPS.values]
+        rows += [
+            Row(f"{model}:{group}", groups[group], depth=1) for group in aggregates.LIVELIHOOD_GROUPS.values
+        ]
     rows += [Row(group, groups[group]) for group in aggregates.LIVELIHOOD_GROUPS.values]
     M, G = aggregates.LIVELIHOOD_MODELS.values, aggregates.LIVELIHOOD_GROUPS.values
     sums = [("all", list(M)), ("all", list(G))]
     sums += [(model, [f"{model}:{group}" for group in G]) for model in M]
     sums += [(group, [f"{model}:{group}" for model in M]) for group in G]
-    people = b.people_table("LV", _("Beneficiaries by model, group and area"), tallies, rows, population="LV",
-                            sums=sums)
+    people = b.people_table(
+        "LV", _("Beneficiaries by model, group and area"), tallies, rows, population="LV", sums=sums
+    )
     b.note_indicator("LV_BENEFICIARIES", people.cells[("all", b.total.key)])
     total = b.total.key
     measure_rows = [Row(model, models[model]) for model in M] + [_all_row(_("All models"))]
-    columns = [Column("models", _("Models"), unit=Unit.MODELS), Column("persons", _("Beneficiaries"), unit=Unit.PEOPLE),
-               Column("amount", _("Amount (VND)"), unit=Unit.VND)]
-    measures = Table("LV_MEASURE", _("Livelihood models and amounts"), Unit.MODELS, measure_rows, columns,
-                     note=_("Models are counted by their recorded names."))
+    columns = [
+        Column("models", _("Models"), unit=Unit.MODELS),
+        Column("persons", _("Beneficiaries"), unit=Unit.PEOPLE),
+        Column("amount", _("Amount (VND)"), unit=Unit.VND),
+    ]
+    measures = Table(
+        "LV_MEASURE",
+        _("Livelihood models and amounts"),
+        Unit.MODELS,
+        measure_rows,
+        columns,
+        note=_("Models are counted by their recorded names."),
+    )
     for row in measure_rows:
         values = tallies.get((row.key, total), {})
-        measures.cells[(row.key, "models")] = b.system.put(("LV_MEASURE", row.key, "models"),
-                                                           int(values.get("models") or 0), Unit.MODELS,
-                                                           kind=Kind.PUBLIC)
+        measures.cells[(row.key, "models")] = b.system.put(
+            ("LV_MEASURE", row.key, "models"), int(values.get("models") or 0), Unit.MODELS, kind=Kind.PUBLIC
+        )
         measures.cells[(row.key, "persons")] = people.cells[(row.key, total)]
-        amount = b.system.put(("LV_MEASURE", row.key, "amount"), int(values.get("amount") or 0), Unit.VND,
-                              kind=Kind.QUANTITY)
+        amount = b.system.put(
+            ("LV_MEASURE", row.key, "amount"), int(values.get("amount") or 0), Unit.VND, kind=Kind.QUANTITY
+        )
         measures.cells[(row.key, "amount")] = amount
         b.system.link(people.cells[(row.key, total)], amount)
     b.system.relate(("LV_MEASURE", "all", "amount"), [("LV_MEASURE", m, "amount") for m in M])

@@ -171,7 +171,10 @@ def _reach(key: Hashable, followers: Mapping[Hashable, list[Hashable]]) -> set[H
 
 
 def _complement(
-    relation: Relation, cells: Mapping[Hashable, Cell], marks: Mapping[Hashable, Mark], blocked: set[Hashable],
+    relation: Relation,
+    cells: Mapping[Hashable, Cell],
+    marks: Mapping[Hashable, Mark],
+    blocked: set[Hashable],
 ) -> Hashable | None:
     """The next cell to hide: a visible, non-zero part (smallest first), else the total, else a zero."""
     order = {key: position for position, key in enumerate(relation.members)}
@@ -188,8 +191,11 @@ def _complement(
 
 
 def _protected(
-    relation: Relation, cells: Mapping[Hashable, Cell], marks: Mapping[Hashable, Mark],
-    sensitive: set[Hashable], k: int,
+    relation: Relation,
+    cells: Mapping[Hashable, Cell],
+    marks: Mapping[Hashable, Mark],
+    sensitive: set[Hashable],
+    k: int,
 ) -> bool:
     hidden = [key for key in relation.members if marks[key].is_hidden]
     if not hidden:
@@ -217,7 +223,11 @@ def apriori(mark: Mark, k: int) -> list[tuple[float, float]]:
 
 
 def feasible_values(
-    relation: Relation, cells: Mapping[Hashable, Cell], marks: Mapping[Hashable, Mark], k: int, target: Hashable,
+    relation: Relation,
+    cells: Mapping[Hashable, Cell],
+    marks: Mapping[Hashable, Mark],
+    k: int,
+    target: Hashable,
 ) -> float:
     """How many values (capped at 2) the hidden cell ``target`` can take, given only this relation, the
     visible cells and the marks. 1 means a reader can work it out exactly."""

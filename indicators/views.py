@@ -61,7 +61,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _download(  # type: ignore[no-untyped-def]
-    render_bytes: Callable[[Report], bytes], content_type: str, suffix: str, *, language: str | None = None,
+    render_bytes: Callable[[Report], bytes],
+    content_type: str,
+    suffix: str,
+    *,
+    language: str | None = None,
 ):
     @requires(Perm.INDICATORS_VIEW)
     @require_GET
@@ -81,7 +85,8 @@ def _download(  # type: ignore[no-untyped-def]
 
 download_csv = _download(exports.to_csv, "text/csv; charset=utf-8", "csv")
 download_xlsx = _download(
-    exports.to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+    exports.to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+)
 download_pdf = _download(exports.to_pdf, "application/pdf", "pdf", language="vi")
 
 
@@ -108,7 +113,12 @@ def dhis2_push(request: HttpRequest) -> HttpResponse:
     if report is None:
         return _refused(request, form)
     summaries: list[dhis2.ImportSummary] = []
-    context: dict[str, object] = {"report": report, "form": form, "query": form.query(), "summaries": summaries}
+    context: dict[str, object] = {
+        "report": report,
+        "form": form,
+        "query": form.query(),
+        "summaries": summaries,
+    }
     try:
         data = dhis2.payload(report)
         context["values"] = len(data["dataValues"])
@@ -118,11 +128,11 @@ def dhis2_push(request: HttpRequest) -> HttpResponse:
             if dry_run.ok:
                 summaries.append(dhis2.push(data, dry_run=False))
             else:
-                context["error"] = _("The dry run found problems, so nothing was imported. Fix them in DHIS2 "
-                                     "or in the code mapping, then try again.")
+                context["error"] = _(
+                    "The dry run found problems, so nothing was imported. Fix them in DHIS2 "
+                    "or in the code mapping, then try again."
+                )
     except dhis2.Dhis2Error as exc:
         context["error"] = str(exc)
         return render(request, "indicators/dhis2_result.html", context, status=409)
     return render(request, "indicators/dhis2_result.html", context)
-
-

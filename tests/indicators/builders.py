@@ -12,8 +12,18 @@ from tests.conftest import Cast
 
 def plan_target(cast: Cast) -> PlanTarget:
     """A phase-I target of new trusted addresses for the cast's province."""
-    return _cached(cast, "plan_target", lambda: plan_target_set(
-        area=cast.province, indicator="TA_NEW", period="phase1", target=30, by=None, source="KH 3320/KH-UBND"))
+    return _cached(
+        cast,
+        "plan_target",
+        lambda: plan_target_set(
+            area=cast.province,
+            indicator="TA_NEW",
+            period="phase1",
+            target=30,
+            by=None,
+            source="KH 3320/KH-UBND",
+        ),
+    )
 
 
 def this_year() -> str:
@@ -21,6 +31,7 @@ def this_year() -> str:
 
 
 # --- A commune with three rapes ---------------------------------------------------------------------
+
 
 def add_address(cast: Cast, key: str, area, name: str):  # type: ignore[no-untyped-def]
     """Another trusted address (with a volunteer) in ``area``."""
@@ -31,8 +42,16 @@ def add_address(cast: Cast, key: str, area, name: str):  # type: ignore[no-untyp
     return f.member(Role.VOLUNTEER, address, f"tnv-{key}")
 
 
-def counted_case(by, *, name: str, birth_year: int = 1990, answers=None, days_ago: int = 20,  # type: ignore[no-untyped-def]
-                 statistics: bool = True, **survivor: object):
+def counted_case(
+    by,
+    *,
+    name: str,
+    birth_year: int = 1990,
+    answers=None,
+    days_ago: int = 20,  # type: ignore[no-untyped-def]
+    statistics: bool = True,
+    **survivor: object,
+):
     """A case with one incident and (by default) consent to anonymised statistics."""
     import datetime as dt
 
@@ -41,13 +60,27 @@ def counted_case(by, *, name: str, birth_year: int = 1990, answers=None, days_ag
     from casework import services as cw
     from casework.models import Consent
 
-    opened_on = max(timezone.localdate() - dt.timedelta(days=days_ago), timezone.localdate().replace(month=1, day=1))
-    case = cw.case_open(by=by, opened_on=opened_on, survivor_fields={
-        "full_name": name, "birth_year": birth_year, "sex": "female", **survivor})
-    cw.incident_record(case=case, by=by, answers=answers or {"physical": True}, occurred_on=opened_on,
-                       place_type="home", perpetrator_relationship="stranger", perpetrator_sex="male")
+    opened_on = max(
+        timezone.localdate() - dt.timedelta(days=days_ago), timezone.localdate().replace(month=1, day=1)
+    )
+    case = cw.case_open(
+        by=by,
+        opened_on=opened_on,
+        survivor_fields={"full_name": name, "birth_year": birth_year, "sex": "female", **survivor},
+    )
+    cw.incident_record(
+        case=case,
+        by=by,
+        answers=answers or {"physical": True},
+        occurred_on=opened_on,
+        place_type="home",
+        perpetrator_relationship="stranger",
+        perpetrator_sex="male",
+    )
     if statistics:
-        cw.consent_give(case=case, by=by, scope=Consent.Scope.STATISTICS, given_by="survivor", given_on=opened_on)
+        cw.consent_give(
+            case=case, by=by, scope=Consent.Scope.STATISTICS, given_by="survivor", given_on=opened_on
+        )
     return case
 
 
@@ -55,14 +88,19 @@ def three_rapes(cast: Cast) -> None:
     """This year: commune 1 has three survivors of rape (two at address A, one at a second address), nine
     of physical assault and five of psychological abuse; commune 2 has twelve of physical assault, at
     two addresses."""
+
     def build() -> None:
         a2 = add_address(cast, "a2", cast.commune1, "Địa chỉ tin cậy A2")
         b2 = add_address(cast, "b2", cast.commune2, "Địa chỉ tin cậy B2")
         plan = [
-            (cast.volunteer_a, {"penetration": True}, 2), (a2, {"penetration": True}, 1),
-            (cast.volunteer_a, {"physical": True}, 5), (a2, {"physical": True}, 4),
-            (cast.volunteer_a, {"psychological": True}, 2), (a2, {"psychological": True}, 3),
-            (cast.volunteer_b, {"physical": True}, 6), (b2, {"physical": True}, 6),
+            (cast.volunteer_a, {"penetration": True}, 2),
+            (a2, {"penetration": True}, 1),
+            (cast.volunteer_a, {"physical": True}, 5),
+            (a2, {"physical": True}, 4),
+            (cast.volunteer_a, {"psychological": True}, 2),
+            (a2, {"psychological": True}, 3),
+            (cast.volunteer_b, {"physical": True}, 6),
+            (b2, {"physical": True}, 6),
         ]
         number = 0
         for by, answers, count in plan:

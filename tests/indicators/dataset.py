@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import AdminUnit, Membership, Organisation, Role
 from casework import services as cw
-from casework.models import Consent, SupportService
+from casework.models import Consent
 from indicators.periods import Period
 from referrals import services as rf
 from referrals.models import Action, Referral
@@ -28,17 +28,27 @@ from tests import factories as f
 
 L, K = AdminUnit.Level, Organisation.Kind
 GBV_ANSWERS = {
-    "rape": {"penetration": True}, "sexual_assault": {"sexual_contact": True}, "physical_assault": {"physical": True},
-    "forced_marriage": {"forced_marriage": True}, "denial_of_resources": {"denial": True},
-    "psychological_abuse": {"psychological": True}, "non_gbv": {},
+    "rape": {"penetration": True},
+    "sexual_assault": {"sexual_contact": True},
+    "physical_assault": {"physical": True},
+    "forced_marriage": {"forced_marriage": True},
+    "denial_of_resources": {"denial": True},
+    "psychological_abuse": {"psychological": True},
+    "non_gbv": {},
 }
 HARMS = ("physical", "mental", "sexual", "economic")
 CONTEXTS = ("domestic_violence", "trafficking", "child_marriage", "consanguineous_marriage")
 ETHNICITIES = ("01", "13", "14", "10", "08")  # Kinh, Ba-na, Xơ-đăng, Gia-rai, HMông
-PARTNER_SCOPE = {K.COMMUNE_POLICE: Consent.Scope.SHARE_POLICE, K.HEALTH_STATION: Consent.Scope.SHARE_HEALTH,
-                 K.LEGAL_AID: Consent.Scope.SHARE_LEGAL_AID}
-SERVICE_FOR = {K.COMMUNE_POLICE: ["police_protection"], K.HEALTH_STATION: ["medical_care", "psychosocial"],
-               K.LEGAL_AID: ["legal_aid"]}
+PARTNER_SCOPE = {
+    K.COMMUNE_POLICE: Consent.Scope.SHARE_POLICE,
+    K.HEALTH_STATION: Consent.Scope.SHARE_HEALTH,
+    K.LEGAL_AID: Consent.Scope.SHARE_LEGAL_AID,
+}
+SERVICE_FOR = {
+    K.COMMUNE_POLICE: ["police_protection"],
+    K.HEALTH_STATION: ["medical_care", "psychosocial"],
+    K.LEGAL_AID: ["legal_aid"],
+}
 ADDRESSES = {  # key: (commune code, in a village?, established on, programme status)
     "A": ("71001", True, dt.date(2022, 5, 1), "new"),
     "C": ("71001", False, dt.date(2018, 3, 8), "consolidated"),
@@ -120,9 +130,16 @@ class CaseSpec:
 def generate(seed: int = 8, cases: int = 60, today: dt.date | None = None) -> list[CaseSpec]:
     today = today or timezone.localdate()
     rng = random.Random(seed)  # noqa: S311 - a repeatable test dataset
-    people = [Person(n, rng.choice(["female"] * 8 + ["male", "unknown"]), rng.choice(ETHNICITIES),
-                     rng.choice(["yes", "no", "no", "unknown"]),
-                     rng.choice([2012, 2009, 2008, 1990, 1985, 1970, 1960, 2000])) for n in range(45)]
+    people = [
+        Person(
+            n,
+            rng.choice(["female"] * 8 + ["male", "unknown"]),
+            rng.choice(ETHNICITIES),
+            rng.choice(["yes", "no", "no", "unknown"]),
+            rng.choice([2012, 2009, 2008, 1990, 1985, 1970, 1960, 2000]),
+        )
+        for n in range(45)
+    ]
     specs: list[CaseSpec] = []
     first, last = dt.date(2025, 1, 1), min(dt.date(2026, 10, 31), today - dt.timedelta(days=2))
     for number in range(cases):
@@ -133,27 +150,50 @@ def generate(seed: int = 8, cases: int = 60, today: dt.date | None = None) -> li
         opened_on = start + dt.timedelta(days=rng.randrange((last - start).days))
         spec = CaseSpec(address, person, opened_on, rng.choice(["yes"] * 6 + ["no", "withdrawn"]))
         for _ in range(rng.choice([1, 1, 1, 2])):
-            spec.incidents.append(IncidentSpec(
-                rng.choice(list(GBV_ANSWERS)), {h for h in HARMS if rng.random() < 0.35},
-                {c for c in CONTEXTS if rng.random() < 0.25},
-            ))
+            spec.incidents.append(
+                IncidentSpec(
+                    rng.choice(list(GBV_ANSWERS)),
+                    {h for h in HARMS if rng.random() < 0.35},
+                    {c for c in CONTEXTS if rng.random() < 0.25},
+                )
+            )
         limit = min(today, opened_on + dt.timedelta(days=120))
         for kind in ("counselling", "shelter", "accompaniment", "material", "cash"):
             if kind == "counselling" or rng.random() < 0.3:
                 day = opened_on + dt.timedelta(days=rng.randrange(max((limit - opened_on).days, 1)))
-                spec.services.append(ServiceSpec(
-                    kind, day, nights=rng.randint(0, 6) if kind == "shelter" else 0,
-                    amount=rng.choice([300_000, 500_000, 1_000_000]) if kind in ("material", "cash") else None))
+                spec.services.append(
+                    ServiceSpec(
+                        kind,
+                        day,
+                        nights=rng.randint(0, 6) if kind == "shelter" else 0,
+                        amount=rng.choice([300_000, 500_000, 1_000_000])
+                        if kind in ("material", "cash")
+                        else None,
+                    )
+                )
         if rng.random() < 0.3:
-            spec.livelihood.append(LivelihoodSpec(
-                rng.choice(["pilot", "replicated"]), rng.choice(["dv", "trafficking"]),
-                rng.choice(["Nuôi bò sinh sản", "Dệt thổ cẩm", "Trồng sâm dây", ""]),
-                rng.choice([0, 2_000_000, 5_000_000]), opened_on + dt.timedelta(days=rng.randrange(20))))
+            spec.livelihood.append(
+                LivelihoodSpec(
+                    rng.choice(["pilot", "replicated"]),
+                    rng.choice(["dv", "trafficking"]),
+                    rng.choice(["Nuôi bò sinh sản", "Dệt thổ cẩm", "Trồng sâm dây", ""]),
+                    rng.choice([0, 2_000_000, 5_000_000]),
+                    opened_on + dt.timedelta(days=rng.randrange(20)),
+                )
+            )
         if rng.random() < 0.45 and opened_on < today - dt.timedelta(days=5):
-            sent = timezone.make_aware(dt.datetime.combine(opened_on + dt.timedelta(days=1), dt.time(9, rng.randrange(60))))
+            sent = timezone.make_aware(
+                dt.datetime.combine(opened_on + dt.timedelta(days=1), dt.time(9, rng.randrange(60)))
+            )
             outcome = rng.choice(["completed", "completed", "accepted", "declined", "expired", "withdrawn"])
-            spec.referrals.append(ReferralSpec(rng.choice([K.COMMUNE_POLICE, K.HEALTH_STATION, K.LEGAL_AID]),
-                                               sent, outcome, hours=rng.choice([1.5, 3, 6, 20])))
+            spec.referrals.append(
+                ReferralSpec(
+                    rng.choice([K.COMMUNE_POLICE, K.HEALTH_STATION, K.LEGAL_AID]),
+                    sent,
+                    outcome,
+                    hours=rng.choice([1.5, 3, 6, 20]),
+                )
+            )
         specs.append(spec)
     # Two referrals still waiting for an answer, sent an hour ago.
     recent = timezone.localtime() - dt.timedelta(hours=1)
@@ -180,22 +220,33 @@ class World:
 
 def build_world(specs: list[CaseSpec]) -> World:
     province = f.unit(L.PROVINCE, "Tỉnh Số Liệu", code="71")
-    districts = {"710": f.unit(L.DISTRICT, "Huyện Một", province, code="710"),
-                 "711": f.unit(L.DISTRICT, "Huyện Hai", province, code="711")}
-    communes = {"71001": f.unit(L.COMMUNE, "Xã Một Một", districts["710"], code="71001"),
-                "71002": f.unit(L.COMMUNE, "Xã Một Hai", districts["710"], code="71002"),
-                "71101": f.unit(L.COMMUNE, "Xã Hai Một", districts["711"], code="71101")}
+    districts = {
+        "710": f.unit(L.DISTRICT, "Huyện Một", province, code="710"),
+        "711": f.unit(L.DISTRICT, "Huyện Hai", province, code="711"),
+    }
+    communes = {
+        "71001": f.unit(L.COMMUNE, "Xã Một Một", districts["710"], code="71001"),
+        "71002": f.unit(L.COMMUNE, "Xã Một Hai", districts["710"], code="71002"),
+        "71101": f.unit(L.COMMUNE, "Xã Hai Một", districts["711"], code="71101"),
+    }
     addresses, volunteers = {}, {}
     for key, (commune, in_village, established, status) in ADDRESSES.items():
         area = communes[commune]
         if in_village:
             area = f.unit(L.VILLAGE, f"Thôn {key}", area, code=f"{commune}-{ord(key):02d}")
-        addresses[key] = f.organisation(K.TRUSTED_ADDRESS, area, f"Địa chỉ tin cậy {key}", established_on=established,
-                                        programme_status=status)
+        addresses[key] = f.organisation(
+            K.TRUSTED_ADDRESS,
+            area,
+            f"Địa chỉ tin cậy {key}",
+            established_on=established,
+            programme_status=status,
+        )
         volunteers[key] = f.member(Role.VOLUNTEER, addresses[key], f"tnv-{key.lower()}")
-    partners = {K.COMMUNE_POLICE: f.organisation(K.COMMUNE_POLICE, communes["71001"], "Công an xã Một Một"),
-                K.HEALTH_STATION: f.organisation(K.HEALTH_STATION, communes["71002"], "Trạm y tế xã Một Hai"),
-                K.LEGAL_AID: f.organisation(K.LEGAL_AID, province, "Trợ giúp pháp lý tỉnh")}
+    partners = {
+        K.COMMUNE_POLICE: f.organisation(K.COMMUNE_POLICE, communes["71001"], "Công an xã Một Một"),
+        K.HEALTH_STATION: f.organisation(K.HEALTH_STATION, communes["71002"], "Trạm y tế xã Một Hai"),
+        K.LEGAL_AID: f.organisation(K.LEGAL_AID, province, "Trợ giúp pháp lý tỉnh"),
+    }
     officers = {kind: f.member(Role.PARTNER_OFFICER, org, f"cb-{kind}") for kind, org in partners.items()}
     union = f.organisation(K.WOMENS_UNION_PROVINCE, province, "Hội LHPN tỉnh Số Liệu")
     analyst = f.member(Role.PROVINCIAL_ANALYST, union, "phan-tich-so-lieu")
@@ -211,15 +262,28 @@ def build_world(specs: list[CaseSpec]) -> World:
 def _build_case(world: World, spec: CaseSpec) -> Iterable[tuple[ReferralSpec, object]]:
     by = world.volunteers[spec.address]
     person = spec.person
-    case = cw.case_open(by=by, opened_on=spec.opened_on, survivor_fields={
-        "full_name": person.name, "birth_year": person.birth_year, "sex": person.sex,
-        "ethnicity": person.ethnicity, "disability": person.disability,
-    })
+    case = cw.case_open(
+        by=by,
+        opened_on=spec.opened_on,
+        survivor_fields={
+            "full_name": person.name,
+            "birth_year": person.birth_year,
+            "sex": person.sex,
+            "ethnicity": person.ethnicity,
+            "disability": person.disability,
+        },
+    )
     for incident in spec.incidents:
         cw.incident_record(
-            case=case, by=by, answers=GBV_ANSWERS[incident.gbv_type], occurred_on=spec.opened_on,
-            place_type="home", perpetrator_relationship="stranger", perpetrator_sex="male",
-            **{f"harm_{h}": True for h in incident.harms}, **{c: True for c in incident.contexts},
+            case=case,
+            by=by,
+            answers=GBV_ANSWERS[incident.gbv_type],
+            occurred_on=spec.opened_on,
+            place_type="home",
+            perpetrator_relationship="stranger",
+            perpetrator_sex="male",
+            **{f"harm_{h}": True for h in incident.harms},
+            **{c: True for c in incident.contexts},
         )
     scopes = [Consent.Scope.KEEP_RECORD] + ([Consent.Scope.STATISTICS] if spec.consent != "no" else [])
     scopes += sorted({PARTNER_SCOPE[r.partner] for r in spec.referrals})
@@ -230,15 +294,24 @@ def _build_case(world: World, spec: CaseSpec) -> Iterable[tuple[ReferralSpec, ob
     for service in spec.services:
         extra: dict[str, object] = {}
         if service.kind == "shelter":
-            extra = {"check_in": service.provided_on,
-                     "check_out": service.provided_on + dt.timedelta(days=service.nights)}
+            extra = {
+                "check_in": service.provided_on,
+                "check_out": service.provided_on + dt.timedelta(days=service.nights),
+            }
         if service.amount is not None:
             extra["amount_vnd"] = service.amount
         cw.service_record(case=case, by=by, kind=service.kind, provided_on=service.provided_on, **extra)
     for support in spec.livelihood:
-        cw.livelihood_record(case=case, by=by, support_type="livestock_crops", programme_model=support.model,
-                             model_name=support.name, beneficiary_group=support.group, amount_vnd=support.amount,
-                             started_on=support.started_on)
+        cw.livelihood_record(
+            case=case,
+            by=by,
+            support_type="livestock_crops",
+            programme_model=support.model,
+            model_name=support.name,
+            beneficiary_group=support.group,
+            amount_vnd=support.amount,
+            started_on=support.started_on,
+        )
     return [(r, case) for r in spec.referrals]
 
 
@@ -246,8 +319,15 @@ def _build_referral(world: World, spec: ReferralSpec, case: object) -> None:
     by = world.volunteers[next(k for k, o in world.addresses.items() if o.pk == case.trusted_address_id)]
     partner, officer = world.partners[spec.partner], world.officers[spec.partner]
     with time_machine.travel(spec.sent_at, tick=False):
-        referral = rf.referral_create(case=case, partner=partner, by=by, services=SERVICE_FOR[spec.partner],
-                                      urgency=Referral.Urgency.ROUTINE, reason="", shared_fields=["code"])
+        referral = rf.referral_create(
+            case=case,
+            partner=partner,
+            by=by,
+            services=SERVICE_FOR[spec.partner],
+            urgency=Referral.Urgency.ROUTINE,
+            reason="",
+            shared_fields=["code"],
+        )
         referral = rf.referral_send(referral=referral, by=by)
     if spec.outcome in ("completed", "accepted"):
         with time_machine.travel(spec.sent_at + dt.timedelta(hours=spec.hours), tick=False):
@@ -258,7 +338,9 @@ def _build_referral(world: World, spec: ReferralSpec, case: object) -> None:
                 rf.referral_act(referral=referral, action=Action.COMPLETE, by=officer, note="Đã hỗ trợ.")
     elif spec.outcome == "declined":
         with time_machine.travel(spec.sent_at + dt.timedelta(hours=2), tick=False):
-            rf.referral_act(referral=referral, action=Action.DECLINE, by=officer, note="Không thuộc thẩm quyền.")
+            rf.referral_act(
+                referral=referral, action=Action.DECLINE, by=officer, note="Không thuộc thẩm quyền."
+            )
     elif spec.outcome == "withdrawn":
         with time_machine.travel(spec.sent_at + dt.timedelta(hours=1), tick=False):
             rf.referral_act(referral=referral, action=Action.WITHDRAW, by=by, note="Chị đổi ý.")
@@ -292,6 +374,7 @@ def in_period(day: dt.date, period: Period) -> bool:
 
 def expected(world: World, area: AdminUnit, period: Period) -> dict[tuple[str, str, str], float | None]:
     """The report's raw figures, cell by cell, for ``area`` (province, district or commune)."""
+
     def column_of(address: str) -> str | None:
         if area.level == L.PROVINCE:
             return world.districts[district_of(address)].path
@@ -318,12 +401,14 @@ def expected(world: World, area: AdminUnit, period: Period) -> dict[tuple[str, s
         add("SV", "all", spec.address, p.number)
         for incident in spec.incidents or []:
             add("SV_GBV", f"gbv:{incident.gbv_type}", spec.address, p.number)
-            harms = set(incident.harms) | ({"sexual"} if incident.gbv_type in ("rape", "sexual_assault") else set())
+            harms = set(incident.harms) | (
+                {"sexual"} if incident.gbv_type in ("rape", "sexual_assault") else set()
+            )
             for harm in harms:
                 add("SV_HARM", f"harm:{harm}", spec.address, p.number)
             contexts = set(incident.contexts)
             if incident.gbv_type == "forced_marriage":
-                # Law on Marriage and Family, art. 8: a forced marriage under 18 (a man: 20) is child marriage.
+                # Law on Marriage and Family, art. 8: forced marriage under 18 (a man: 20) is child marriage.
                 contexts.discard("child_marriage")
                 if spec.age < {"female": 18, "male": 20}.get(p.sex, 18):
                     contexts.add("child_marriage")
@@ -336,9 +421,12 @@ def expected(world: World, area: AdminUnit, period: Period) -> dict[tuple[str, s
             add("SV_ETH", "eth:minority", spec.address, p.number)
         add("SV_DIS", f"dis:{p.disability}", spec.address, p.number)
     for sub in period.children():
-        out[("SV_PERIOD", sub.code, total)] = len({s.person.number for s in new if in_period(s.opened_on, sub)})
-    out[("SV_EXCLUDED", "all", total)] = sum(1 for s in world.specs if not s.counted and inside(s.address)
-                                             and in_period(s.opened_on, period))
+        out[("SV_PERIOD", sub.code, total)] = len(
+            {s.person.number for s in new if in_period(s.opened_on, sub)}
+        )
+    out[("SV_EXCLUDED", "all", total)] = sum(
+        1 for s in world.specs if not s.counted and inside(s.address) and in_period(s.opened_on, period)
+    )
 
     # Support given in the period.
     amounts: dict[tuple[str, str], int] = defaultdict(int)
@@ -349,7 +437,9 @@ def expected(world: World, area: AdminUnit, period: Period) -> dict[tuple[str, s
         for service in spec.services:
             if not in_period(service.provided_on, period):
                 continue
-            rows = ["all", f"kind:{service.kind}"] + (["emergency"] if service.kind in ("material", "cash") else [])
+            rows = ["all", f"kind:{service.kind}"] + (
+                ["emergency"] if service.kind in ("material", "cash") else []
+            )
             for row in rows:
                 add("SP", row, spec.address, spec.person.number)
                 counts[(row, "services")] += 1
@@ -396,7 +486,9 @@ def expected(world: World, area: AdminUnit, period: Period) -> dict[tuple[str, s
     for row, values in hours.items():
         values.sort()
         middle = len(values) // 2
-        out[("RF_OUT", row, "hours")] = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+        out[("RF_OUT", row, "hours")] = (
+            values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+        )
     for row, kinds in partners.items():
         out[("RF_OUT", row, "partners")] = len(kinds)
 
@@ -426,16 +518,25 @@ def expected(world: World, area: AdminUnit, period: Period) -> dict[tuple[str, s
     # Trusted addresses (all of them are active organisations here).
     for sub in period.children():
         out[("TA_PERIOD", sub.code, total)] = sum(
-            1 for key, (_c, _v, established, status) in ADDRESSES.items()
-            if inside(key) and status == "new" and in_period(established, sub))
+            1
+            for key, (_c, _v, established, status) in ADDRESSES.items()
+            if inside(key) and status == "new" and in_period(established, sub)
+        )
     for key, (_commune, _village, established, status) in ADDRESSES.items():
         if not inside(key) or established > period.end:
             continue
-        active = any(s.counted and s.address == key and s.opened_on <= period.end for s in world.specs) or any(
+        active = any(
+            s.counted and s.address == key and s.opened_on <= period.end for s in world.specs
+        ) or any(
             s.counted and s.address == key and any(in_period(v.provided_on, period) for v in s.services)
-            for s in world.specs)
-        rows = ["total"] + (["new"] if status == "new" and established >= period.start else []) \
-            + (["consolidated"] if status == "consolidated" else []) + (["active"] if active else [])
+            for s in world.specs
+        )
+        rows = (
+            ["total"]
+            + (["new"] if status == "new" and established >= period.start else [])
+            + (["consolidated"] if status == "consolidated" else [])
+            + (["active"] if active else [])
+        )
         for row in rows:
             for column in filter(None, (total, column_of(key))):
                 out[("TA", row, column)] = out.get(("TA", row, column), 0) + 1

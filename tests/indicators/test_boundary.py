@@ -43,7 +43,9 @@ def test_only_the_aggregates_module_imports_casework_or_referrals():
     for path in INDICATORS.rglob("*.py"):
         if path.name == "aggregates.py" or "migrations" in path.parts:
             continue
-        bad = {m for m in _imports(path) if m.split(".")[0] in ("casework", "referrals")} - ALLOWED_OUTSIDE_IMPORTS
+        bad = {
+            m for m in _imports(path) if m.split(".")[0] in ("casework", "referrals")
+        } - ALLOWED_OUTSIDE_IMPORTS
         if bad:
             offenders[str(path.relative_to(INDICATORS))] = bad
     assert offenders == {}

@@ -19,8 +19,9 @@ def run(*args: str) -> str:
 
 def test_it_writes_the_four_files_for_an_area_and_its_communes_with_progress(cast, tmp_path):
     three_rapes(cast)
-    output = run("--period", this_year(), "--area", f"d{cast.district.code}", "--children", "--output",
-                 str(tmp_path))
+    output = run(
+        "--period", this_year(), "--area", f"d{cast.district.code}", "--children", "--output", str(tmp_path)
+    )
     names = sorted(path.name for path in tmp_path.iterdir())
     assert len(names) == 12  # district + two communes, four formats each
     district = f"chi-so-du-an-8-d{cast.district.code}-{this_year()}"
@@ -32,13 +33,17 @@ def test_it_writes_the_four_files_for_an_area_and_its_communes_with_progress(cas
 
 
 def test_a_dry_run_writes_nothing(cast, tmp_path):
-    output = run("--period", "phase1", "--output", str(tmp_path / "out"), "--dry-run", "--format", "csv,dhis2")
+    output = run(
+        "--period", "phase1", "--output", str(tmp_path / "out"), "--dry-run", "--format", "csv,dhis2"
+    )
     assert not (tmp_path / "out").exists()
     assert "Would write 1 files for 1 areas" in output  # a phase has no DHIS2 file
 
 
-@pytest.mark.parametrize("args", [("--period", "2025-13"), ("--period", "2025", "--area", "x1"),
-                                  ("--period", "2025", "--format", "docx")])
+@pytest.mark.parametrize(
+    "args",
+    [("--period", "2025-13"), ("--period", "2025", "--area", "x1"), ("--period", "2025", "--format", "docx")],
+)
 def test_bad_arguments_are_refused(cast, args):
     with pytest.raises(CommandError):
         run(*args)

@@ -30,8 +30,12 @@ def test_only_cases_with_a_current_consent_to_statistics_are_counted_and_the_res
     counted_case(cast.volunteer_a, name="Đồng Ý")
     counted_case(cast.volunteer_a, name="Không Đồng Ý", statistics=False)
     withdrawn = counted_case(cast.volunteer_b, name="Rút Lại")
-    cw.service_record(case=withdrawn, by=cast.volunteer_b, kind=SupportService.Kind.COUNSELLING,
-                      provided_on=withdrawn.opened_on)
+    cw.service_record(
+        case=withdrawn,
+        by=cast.volunteer_b,
+        kind=SupportService.Kind.COUNSELLING,
+        provided_on=withdrawn.opened_on,
+    )
     consent = withdrawn.consents.get(scope="statistics")
     cw.consent_withdraw(consent=consent, by=cast.volunteer_b, on=withdrawn.opened_on)
 

@@ -28,12 +28,23 @@ def world(built: World, db) -> World:
 
 
 def _area(world: World, key: str):  # type: ignore[no-untyped-def]
-    return {"p71": world.province, "d710": world.districts["710"], "d711": world.districts["711"],
-            "c71002": world.communes["71002"]}[key]
+    return {
+        "p71": world.province,
+        "d710": world.districts["710"],
+        "d711": world.districts["711"],
+        "c71002": world.communes["71002"],
+    }[key]
 
 
-CASES = [("p71", "2025"), ("p71", "2026"), ("p71", "phase1"), ("d710", "2025-Q2"), ("d710", "2026"),
-         ("c71002", "2025"), ("d711", "2026-03")]
+CASES = [
+    ("p71", "2025"),
+    ("p71", "2026"),
+    ("p71", "phase1"),
+    ("d710", "2025-Q2"),
+    ("d710", "2026"),
+    ("c71002", "2025"),
+    ("d711", "2026-03"),
+]
 
 
 @pytest.mark.parametrize(("area_key", "period_code"), CASES)
@@ -78,4 +89,10 @@ def test_the_dataset_has_people_at_two_addresses_and_left_out_cases(world):
     assert any(len(found) > 1 for found in addresses_per_person.values())
     assert {"no", "withdrawn"} <= {spec.consent for spec in world.specs}
     assert {r.outcome for spec in world.specs for r in spec.referrals} >= {
-        "completed", "accepted", "declined", "expired", "withdrawn", "waiting"}
+        "completed",
+        "accepted",
+        "declined",
+        "expired",
+        "withdrawn",
+        "waiting",
+    }

@@ -60,8 +60,11 @@ def test_the_demo_analyst_sees_figures_hidden_cells_and_targets_against_results(
     response = signed_in(analyst).get(reverse("indicators:dashboard"), {"period": "phase1"})
     assert response.status_code == 200
     report = response.context["report"]
-    shown_people = [report.cells[c].value for c, mark in report.marks.items()
-                    if mark is Mark.SHOWN and report.cells[c].kind is Kind.PERSONS]
+    shown_people = [
+        report.cells[c].value
+        for c, mark in report.marks.items()
+        if mark is Mark.SHOWN and report.cells[c].kind is Kind.PERSONS
+    ]
     assert max(shown_people) >= 10
     assert any(mark is Mark.SMALL for mark in report.marks.values())
     assert any(mark is Mark.HIDDEN for mark in report.marks.values())
@@ -88,9 +91,11 @@ def test_the_demo_analysts_four_downloads_name_nobody(seeded):
     codes = [s.code for s in survivors]
     names = [s.full_name for s in survivors]
     texts = []
-    for name, params in (("indicators:download-csv", {"period": "phase1"}),
-                         ("indicators:download-dhis2", {"period": "2025"}),
-                         ("indicators:dashboard", {"period": "phase1"})):
+    for name, params in (
+        ("indicators:download-csv", {"period": "phase1"}),
+        ("indicators:download-dhis2", {"period": "2025"}),
+        ("indicators:dashboard", {"period": "phase1"}),
+    ):
         response = client.get(reverse(name), params)
         assert response.status_code == 200
         texts.append(response.content.decode("utf-8-sig"))

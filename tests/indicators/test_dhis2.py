@@ -21,7 +21,12 @@ def test_the_payload_holds_the_shown_figures_with_codes_and_the_period(cast):
     data = dhis2.payload(report)
     assert data["period"] == this_year() and data["orgUnit"] == cast.district.code
     values = data["dataValues"]
-    assert {"dataElement": "P8_SV", "period": this_year(), "orgUnit": cast.district.code, "value": "29"} in values
+    assert {
+        "dataElement": "P8_SV",
+        "period": this_year(),
+        "orgUnit": cast.district.code,
+        "value": "29",
+    } in values
     assert all(set(v) <= {"dataElement", "period", "orgUnit", "value", "categoryOptionCombo"} for v in values)
     sent = {(v["dataElement"], v.get("categoryOptionCombo", ""), v["orgUnit"]) for v in values}
     assert len(sent) == len(values)  # each figure once
@@ -38,9 +43,12 @@ def test_the_payload_holds_the_shown_figures_with_codes_and_the_period(cast):
 
 def test_the_mapping_file_renames_codes_and_drops_rows(cast, tmp_path, settings):
     three_rapes(cast)
-    mapping = {"dataSet": "P8_Q", "dataElements": {"SV": "SURVIVORS", "SV_GBV": "SURVIVORS_GBV"},
-               "categoryOptionCombos": {"gbv:physical_assault": "PHYS", "sex:male": None},
-               "orgUnits": {f"c{cast.commune1.code}": "KT-XA-MOT"}}
+    mapping = {
+        "dataSet": "P8_Q",
+        "dataElements": {"SV": "SURVIVORS", "SV_GBV": "SURVIVORS_GBV"},
+        "categoryOptionCombos": {"gbv:physical_assault": "PHYS", "sex:male": None},
+        "orgUnits": {f"c{cast.commune1.code}": "KT-XA-MOT"},
+    }
     path = tmp_path / "mapping.json"
     path.write_text(json.dumps(mapping))
     settings.DHIS2_MAPPING_FILE = str(path)
@@ -70,10 +78,19 @@ class FakeDhis2:
         return io.BytesIO(body)
 
 
-OK_SUMMARY = {"httpStatus": "OK", "response": {"status": "SUCCESS", "importCount": {
-    "imported": 40, "updated": 2, "ignored": 0, "deleted": 0}, "conflicts": []}}
-CONFLICT_SUMMARY = {"status": "WARNING", "importCount": {"imported": 0, "updated": 0, "ignored": 3, "deleted": 0},
-                    "conflicts": [{"object": "P8_SV_GBV", "value": "Data element not found"}]}
+OK_SUMMARY = {
+    "httpStatus": "OK",
+    "response": {
+        "status": "SUCCESS",
+        "importCount": {"imported": 40, "updated": 2, "ignored": 0, "deleted": 0},
+        "conflicts": [],
+    },
+}
+CONFLICT_SUMMARY = {
+    "status": "WARNING",
+    "importCount": {"imported": 0, "updated": 0, "ignored": 3, "deleted": 0},
+    "conflicts": [{"object": "P8_SV_GBV", "value": "Data element not found"}],
+}
 
 
 @pytest.fixture
@@ -94,7 +111,9 @@ def test_a_dry_run_is_sent_and_its_summary_shown_with_a_button_to_import(cast, d
     response = signed_in(cast.analyst).post(reverse("indicators:dhis2-push"), {"mode": "dry_run"})
     assert response.status_code == 200
     (request,) = fake.requests
-    assert request.full_url.startswith("https://dhis2.example.org/api/dataValueSets?dryRun=true&idScheme=CODE")
+    assert request.full_url.startswith(
+        "https://dhis2.example.org/api/dataValueSets?dryRun=true&idScheme=CODE"
+    )
     assert request.get_header("Authorization").startswith("Basic ")
     sent = json.loads(request.data)
     assert all(v["value"] not in ("<5", "×") for v in sent["dataValues"])
@@ -118,7 +137,9 @@ def test_an_import_stops_when_the_dry_run_reports_conflicts(cast, dhis2_server):
     assert "Data element not found" in response.content.decode()
 
 
-def test_an_unreachable_server_or_a_refusal_is_a_clear_message_without_the_password(cast, dhis2_server, monkeypatch):
+def test_an_unreachable_server_or_a_refusal_is_a_clear_message_without_the_password(
+    cast, dhis2_server, monkeypatch
+):
     def unreachable(request, timeout=None):  # type: ignore[no-untyped-def]
         raise urllib.error.URLError("connection refused")
 

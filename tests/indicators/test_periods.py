@@ -16,15 +16,18 @@ from indicators.periods import InvalidPeriod
 TODAY = dt.date(2026, 11, 22)
 
 
-@pytest.mark.parametrize(("code", "start", "end", "kind", "dhis2"), [
-    ("2025", dt.date(2025, 1, 1), dt.date(2025, 12, 31), "year", "2025"),
-    ("2025-Q3", dt.date(2025, 7, 1), dt.date(2025, 9, 30), "quarter", "2025Q3"),
-    ("2024-02", dt.date(2024, 2, 1), dt.date(2024, 2, 29), "month", "202402"),
-    ("2025-12", dt.date(2025, 12, 1), dt.date(2025, 12, 31), "month", "202512"),
-    ("phase1", dt.date(2021, 1, 1), dt.date(2025, 12, 31), "phase", None),
-    ("phase2", dt.date(2026, 1, 1), dt.date(2030, 12, 31), "phase", None),
-    (" 2025-Q1 ", dt.date(2025, 1, 1), dt.date(2025, 3, 31), "quarter", "2025Q1"),
-])
+@pytest.mark.parametrize(
+    ("code", "start", "end", "kind", "dhis2"),
+    [
+        ("2025", dt.date(2025, 1, 1), dt.date(2025, 12, 31), "year", "2025"),
+        ("2025-Q3", dt.date(2025, 7, 1), dt.date(2025, 9, 30), "quarter", "2025Q3"),
+        ("2024-02", dt.date(2024, 2, 1), dt.date(2024, 2, 29), "month", "202402"),
+        ("2025-12", dt.date(2025, 12, 1), dt.date(2025, 12, 31), "month", "202512"),
+        ("phase1", dt.date(2021, 1, 1), dt.date(2025, 12, 31), "phase", None),
+        ("phase2", dt.date(2026, 1, 1), dt.date(2030, 12, 31), "phase", None),
+        (" 2025-Q1 ", dt.date(2025, 1, 1), dt.date(2025, 3, 31), "quarter", "2025Q1"),
+    ],
+)
 def test_fixed_periods_parse_to_their_dates(code, start, end, kind, dhis2):
     period = periods.parse(code, today=TODAY)
     assert (period.start, period.end, period.kind, period.dhis2) == (start, end, kind, dhis2)
@@ -44,8 +47,25 @@ def test_labels_are_vietnamese_by_default():
         assert periods.parse("2025-07").label == "Tháng 7/2025"
 
 
-@pytest.mark.parametrize("code", ["2020", "2031", "2025-Q0", "2025-Q5", "2025-00", "2025-13", "2025-7",
-                                  "25", "phase", "phase3", "2025-07-01", "2021..2025", "", "Q3-2025"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "2020",
+        "2031",
+        "2025-Q0",
+        "2025-Q5",
+        "2025-00",
+        "2025-13",
+        "2025-7",
+        "25",
+        "phase",
+        "phase3",
+        "2025-07-01",
+        "2021..2025",
+        "",
+        "Q3-2025",
+    ],
+)
 def test_anything_else_is_refused_with_a_message(code):
     with pytest.raises(InvalidPeriod) as error:
         periods.parse(code, today=TODAY)

@@ -66,7 +66,9 @@ def _html_table(content: str, caption: str) -> dict[str, list[str]]:
     block = re.search(r"<caption>" + re.escape(caption) + r"</caption>(.*?)</table>", content, re.S).group(1)
     rows = {}
     for label, cells in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', block, re.S):
-        rows[html.unescape(label.strip())] = [html.unescape(t.strip()) for t in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)]
+        rows[html.unescape(label.strip())] = [
+            html.unescape(t.strip()) for t in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+        ]
     return rows
 
 
@@ -78,8 +80,9 @@ def test_the_dashboard_shows_less_than_five_and_a_complementary_cell(cast, commu
 
 
 def test_the_district_dashboard_shows_the_same_marks_in_the_communes_column(cast, commune):
-    response = english(cast.analyst).get(reverse("indicators:dashboard"),
-                                         {"area": "d" + cast.district.code, "period": commune["period"]})
+    response = english(cast.analyst).get(
+        reverse("indicators:dashboard"), {"area": "d" + cast.district.code, "period": commune["period"]}
+    )
     rows = _html_table(response.content.decode(), "By GBVIMS type of incident")
     # Columns: total, Xã Một, Xã Hai.
     assert_protected({label: cells[1] for label, cells in rows.items()}, "All survivors supported", "Rape")
@@ -91,7 +94,7 @@ def test_the_csv_shows_less_than_five_and_a_complementary_cell(cast, commune):
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     start = next(n for n, line in enumerate(lines) if line and line[0] == "By GBVIMS type of incident")
     column = {}
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if len(line) < 3:  # the blank line after the table, or its note
             break
         column[line[0].strip()] = line[2]
@@ -106,7 +109,7 @@ def test_the_xlsx_shows_less_than_five_and_a_complementary_cell(cast, commune):
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     start = next(n for n, row in enumerate(values) if row[0] == "By GBVIMS type of incident")
     column = {}
-    for row in values[start + 2:]:
+    for row in values[start + 2 :]:
         if row[0] is None or row[2] is None:  # the blank line after the table, or its note
             break
         column[str(row[0]).strip()] = str(row[2])
@@ -122,14 +125,18 @@ def test_the_pdf_shows_less_than_five_and_a_complementary_cell(cast, commune, tm
     assert response["Content-Type"] == "application/pdf"
     path = tmp_path / "report.pdf"
     path.write_bytes(response.content)
-    text = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                          check=True, text=True).stdout
+    command = [shutil.which("pdftotext"), "-layout", "-enc", "UTF-8", str(path), "-"]
+    text = subprocess.run(command, capture_output=True, check=True, text=True).stdout  # noqa: S603
     with translation.override("vi"):
-        rape, physical, psychological = (str(t.label) for t in (GBVType.RAPE, GBVType.PHYSICAL_ASSAULT,
-                                                                   GBVType.PSYCHOLOGICAL_ABUSE))
+        rape, physical, psychological = (
+            str(t.label) for t in (GBVType.RAPE, GBVType.PHYSICAL_ASSAULT, GBVType.PSYCHOLOGICAL_ABUSE)
+        )
         title = gettext("By GBVIMS type of incident")
-    section = text[text.index(title):]
-    line = lambda label: next(l for l in section.splitlines() if l.strip().startswith(label))  # noqa: E731
+    section = text[text.index(title) :]
+
+    def line(label: str) -> str:
+        return next(text for text in section.splitlines() if text.strip().startswith(label))
+
     assert line(rape).split()[-1] == "<5"
     assert line(physical).split()[-1] == "9"
     assert line(psychological).split()[-1] == "×"
@@ -140,8 +147,10 @@ def test_the_dhis2_payload_never_carries_the_hidden_cells(cast, commune):
     response = signed_in(cast.supervisor).get(reverse("indicators:download-dhis2"), commune)
     assert response.status_code == 200
     data = response.json()
-    values = {(v["dataElement"], v.get("categoryOptionCombo", ""), v["orgUnit"]): v["value"]
-              for v in data["dataValues"]}
+    values = {
+        (v["dataElement"], v.get("categoryOptionCombo", ""), v["orgUnit"]): v["value"]
+        for v in data["dataValues"]
+    }
     unit = cast.commune1.code
     assert ("P8_SV_GBV", "GBV_RAPE", unit) not in values
     assert ("P8_SV_GBV", "GBV_PSYCHOLOGICAL_ABUSE", unit) not in values

@@ -49,8 +49,13 @@ def test_counts_of_trusted_addresses_are_never_hidden():
 
 
 def test_three_rapes_get_a_complement_so_that_the_total_minus_the_visible_cells_is_not_three():
-    cells = {"all": Cell(17, addresses=2), "rape": Cell(3, addresses=2), "physical": Cell(9, addresses=2),
-             "psychological": Cell(5, addresses=2), "denial": Cell(0)}
+    cells = {
+        "all": Cell(17, addresses=2),
+        "rape": Cell(3, addresses=2),
+        "physical": Cell(9, addresses=2),
+        "psychological": Cell(5, addresses=2),
+        "denial": Cell(0),
+    }
     marks = suppress(cells, [Relation("all", ("rape", "physical", "psychological", "denial"))], k=K)
 
     assert marks["rape"] is Mark.SMALL
@@ -67,10 +72,19 @@ def test_a_relation_never_hides_exactly_one_cell():
 
 
 def test_followers_are_hidden_with_their_leader_and_not_the_other_way_round():
-    cells = {"people": Cell(2), "nights": Cell(9, Kind.QUANTITY), "people2": Cell(8, addresses=2),
-             "nights2": Cell(20, Kind.QUANTITY), "total": Cell(29, Kind.QUANTITY)}
-    marks = suppress(cells, [Relation("total", ("nights", "nights2"))], k=K,
-                     links=[("people", "nights"), ("people2", "nights2")])
+    cells = {
+        "people": Cell(2),
+        "nights": Cell(9, Kind.QUANTITY),
+        "people2": Cell(8, addresses=2),
+        "nights2": Cell(20, Kind.QUANTITY),
+        "total": Cell(29, Kind.QUANTITY),
+    }
+    marks = suppress(
+        cells,
+        [Relation("total", ("nights", "nights2"))],
+        k=K,
+        links=[("people", "nights"), ("people2", "nights2")],
+    )
     assert marks["nights"] is Mark.HIDDEN
     assert marks["nights2"] is Mark.HIDDEN  # the complement of the nights relation
     assert marks["people2"] is Mark.SHOWN  # a hidden follower does not hide its leader
@@ -109,6 +123,7 @@ def test_k_below_two_is_refused():
 def reader_values(relation: Relation, cells: dict, marks: dict, k: int, target, cap: int) -> set[int]:
     """Every value ``target`` can take for a reader who sees the visible cells and knows that "<k" is
     0…k−1 and "×" is 0 or k and more — by brute force over the hidden cells' possible values."""
+
     def domain(key) -> list[int]:
         if marks[key] is Mark.SMALL:
             return list(range(k))
@@ -128,12 +143,18 @@ def reader_values(relation: Relation, cells: dict, marks: dict, k: int, target, 
 
 
 small_tables = st.integers(min_value=2, max_value=3).flatmap(
-    lambda n: st.lists(st.lists(st.integers(min_value=0, max_value=9), min_size=n, max_size=n),
-                       min_size=2, max_size=3))
+    lambda n: st.lists(
+        st.lists(st.integers(min_value=0, max_value=9), min_size=n, max_size=n), min_size=2, max_size=3
+    )
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=small_tables, k=st.sampled_from([3, 5]), single=st.sets(st.tuples(st.integers(0, 2), st.integers(0, 2))))
+@given(
+    rows=small_tables,
+    k=st.sampled_from([3, 5]),
+    single=st.sets(st.tuples(st.integers(0, 2), st.integers(0, 2))),
+)
 def test_on_random_tables_no_hidden_person_count_can_be_worked_out_from_one_sum(rows, k, single):
     cells, relations = table(rows)
     for r, c in single:  # some cells come from a single trusted address
@@ -168,8 +189,12 @@ def test_public_cells_are_untouched_and_followers_share_their_leaders_fate(value
     cells |= {f"q{n}": Cell(v * 3, Kind.QUANTITY) for n, v in enumerate(values)}
     cells |= {f"a{n}": Cell(v, Kind.PUBLIC) for n, v in enumerate(values)}
     cells["T"] = Cell(sum(values), addresses=2)
-    marks = suppress(cells, [Relation("T", tuple(f"p{n}" for n in range(len(values))))], k=K,
-                     links=[(f"p{n}", f"q{n}") for n in range(len(values))])
+    marks = suppress(
+        cells,
+        [Relation("T", tuple(f"p{n}" for n in range(len(values))))],
+        k=K,
+        links=[(f"p{n}", f"q{n}") for n in range(len(values))],
+    )
     for n in range(len(values)):
         assert marks[f"a{n}"] is Mark.SHOWN
         if marks[f"p{n}"].is_hidden:

@@ -42,13 +42,17 @@ def test_the_supervisor_sees_their_district_by_default_and_may_pick_a_commune_in
     client = signed_in(cast.supervisor)
     response = client.get(reverse("indicators:dashboard"))
     assert response.context["report"].area == cast.district
-    response = client.get(reverse("indicators:dashboard"), {"area": f"c{cast.commune2.code}", "period": "phase1"})
+    response = client.get(
+        reverse("indicators:dashboard"), {"area": f"c{cast.commune2.code}", "period": "phase1"}
+    )
     assert response.status_code == 200
     assert response.context["report"].area == cast.commune2
 
 
 def test_the_supervisor_cannot_pick_the_province_and_gets_a_clear_vietnamese_error(cast):
-    response = signed_in(cast.supervisor).get(reverse("indicators:dashboard"), {"area": f"p{cast.province.code}"})
+    response = signed_in(cast.supervisor).get(
+        reverse("indicators:dashboard"), {"area": f"p{cast.province.code}"}
+    )
     assert response.status_code == 400
     assert "report" not in response.context
     message = vietnamese("Unknown area, or an area outside yours. Choose one from the list.")
@@ -56,14 +60,29 @@ def test_the_supervisor_cannot_pick_the_province_and_gets_a_clear_vietnamese_err
     assert message in response.content.decode()
 
 
-@pytest.mark.parametrize("period", ["2020", "2031", "2025-Q5", "2025-13", "2025-1", "phase3", "2025-01-01",
-                                    "2021..2025", "' OR 1=1 --", "x" * 40])
+@pytest.mark.parametrize(
+    "period",
+    [
+        "2020",
+        "2031",
+        "2025-Q5",
+        "2025-13",
+        "2025-1",
+        "phase3",
+        "2025-01-01",
+        "2021..2025",
+        "' OR 1=1 --",
+        "x" * 40,
+    ],
+)
 def test_an_unknown_period_is_answered_400_with_the_reason_next_to_the_field(cast, period):
     for name in ("indicators:dashboard", "indicators:download-csv", "indicators:download-pdf"):
         response = signed_in(cast.analyst).get(reverse(name), {"period": period})
         assert response.status_code == 400, (name, period)
-        message = vietnamese("Unknown reporting period. Choose a month (2025-07), a quarter (2025-Q3), a year "
-                             "(2025) or a programme phase (phase1), between 2021 and 2030.")
+        message = vietnamese(
+            "Unknown reporting period. Choose a month (2025-07), a quarter (2025-Q3), a year "
+            "(2025) or a programme phase (phase1), between 2021 and 2030."
+        )
         assert response.context["form"].errors["period"] == [message]
         assert message in response.content.decode()
 
@@ -75,7 +94,8 @@ def test_a_period_that_has_not_started_is_refused(cast):
     response = signed_in(cast.analyst).get(reverse("indicators:dashboard"), {"period": str(today_year + 1)})
     assert response.status_code == 400
     assert response.context["form"].errors["period"] == [
-        vietnamese("This period has not started yet; choose one that has.")]
+        vietnamese("This period has not started yet; choose one that has.")
+    ]
 
 
 @pytest.mark.parametrize("area", ["", "62", "v23300-01", "c99999", "p", "c" + "9" * 30])
@@ -97,7 +117,10 @@ def test_downloads_are_attachments_named_by_area_and_period_only(cast):
     year = this_year()
     expected = {
         "indicators:download-csv": ("text/csv", "csv"),
-        "indicators:download-xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        "indicators:download-xlsx": (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
         "indicators:download-pdf": ("application/pdf", "pdf"),
         "indicators:download-dhis2": ("application/json", "dhis2.json"),
     }
@@ -106,7 +129,8 @@ def test_downloads_are_attachments_named_by_area_and_period_only(cast):
         assert response.status_code == 200, name
         assert response["Content-Type"].startswith(content_type)
         assert response["Content-Disposition"] == (
-            f'attachment; filename="chi-so-du-an-8-p{cast.province.code}-{year}.{suffix}"')
+            f'attachment; filename="chi-so-du-an-8-p{cast.province.code}-{year}.{suffix}"'
+        )
         assert response["Cache-Control"] == "no-store"
 
 
@@ -159,7 +183,9 @@ def test_the_home_page_shows_the_indicators_tile_to_readers_only(cast):
     tile = reverse("indicators:dashboard")
     for role, membership in cast.by_role().items():
         content = signed_in(membership).get(reverse("home")).content.decode()
-        assert (f'href="{tile}"' in content) == (role in (Role.PROVINCIAL_ANALYST, Role.UNION_SUPERVISOR)), role
+        assert (f'href="{tile}"' in content) == (role in (Role.PROVINCIAL_ANALYST, Role.UNION_SUPERVISOR)), (
+            role
+        )
 
 
 def test_the_area_list_holds_the_members_area_and_its_districts_and_communes_only(cast):

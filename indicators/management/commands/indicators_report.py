@@ -39,17 +39,34 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--period", required=True,
-                            help="2025 (year), 2025-Q3 (quarter), 2025-07 (month) or phase1 (2021–2025).")
-        parser.add_argument("--area", action="append", default=[], metavar="KEY",
-                            help="An area key such as p62 (province), d613 (district) or c23479 (commune). "
-                                 "Repeat for several. Default: every province.")
-        parser.add_argument("--children", action="store_true",
-                            help="Also every district and commune inside the areas.")
-        parser.add_argument("--format", dest="formats", default="pdf,xlsx,csv,dhis2",
-                            help="Comma-separated: pdf, xlsx, csv, dhis2 (default: all four).")
-        parser.add_argument("--output", type=Path, default=None,
-                            help="Directory for the files (default: var/reports/<period>/).")
+        parser.add_argument(
+            "--period",
+            required=True,
+            help="2025 (year), 2025-Q3 (quarter), 2025-07 (month) or phase1 (2021–2025).",
+        )
+        parser.add_argument(
+            "--area",
+            action="append",
+            default=[],
+            metavar="KEY",
+            help="An area key such as p62 (province), d613 (district) or c23479 (commune). "
+            "Repeat for several. Default: every province.",
+        )
+        parser.add_argument(
+            "--children", action="store_true", help="Also every district and commune inside the areas."
+        )
+        parser.add_argument(
+            "--format",
+            dest="formats",
+            default="pdf,xlsx,csv,dhis2",
+            help="Comma-separated: pdf, xlsx, csv, dhis2 (default: all four).",
+        )
+        parser.add_argument(
+            "--output",
+            type=Path,
+            default=None,
+            help="Directory for the files (default: var/reports/<period>/).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="List the files without writing them.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -60,10 +77,13 @@ class Command(BaseCommand):
         formats = [name.strip() for name in options["formats"].split(",") if name.strip()]
         unknown = sorted(set(formats) - set(FORMATS))
         if unknown or not formats:
-            raise CommandError(f"Unknown format(s): {', '.join(unknown) or '(none)'}. "
-                               f"Choose from {', '.join(FORMATS)}.")
+            raise CommandError(
+                f"Unknown format(s): {', '.join(unknown) or '(none)'}. Choose from {', '.join(FORMATS)}."
+            )
         if "dhis2" in formats and period.dhis2 is None:
-            self.stderr.write(self.style.WARNING("DHIS2 has no period for a phase: no DHIS2 file is written."))
+            self.stderr.write(
+                self.style.WARNING("DHIS2 has no period for a phase: no DHIS2 file is written.")
+            )
             formats.remove("dhis2")
         units = self._units(options["area"], children=options["children"])
         output: Path = options["output"] or Path(settings.VAR_DIR) / "reports" / period.code
@@ -89,9 +109,12 @@ class Command(BaseCommand):
                     self.stdout.write(f"{path.name} ", ending="")
             self.stdout.write(f"({time.perf_counter() - begun:.1f} s)")
         verb = "Would write" if dry_run else "Wrote"
-        self.stdout.write(self.style.SUCCESS(
-            f"{verb} {len(units) * len(formats) if dry_run else written} files for {len(units)} areas in "
-            f"{output} ({time.perf_counter() - started:.1f} s)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} {len(units) * len(formats) if dry_run else written} files for {len(units)} areas in "
+                f"{output} ({time.perf_counter() - started:.1f} s)."
+            )
+        )
 
     def _units(self, keys: list[str], *, children: bool) -> list[AdminUnit]:
         if keys:

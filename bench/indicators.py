@@ -1,0 +1,842 @@
+"""Indicators benchmark: the full province dashboard at a million cases, against the same aggregates
+written as hand-tuned SQL, in the same run; and the PDF report.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/diachi_bench_indicators_1m \\
+        .venv/bin/python -m bench.indicators --cases 1000000 --workers 2 --json var/bench-indicators.json
+
+The cases come from bench/casework.py's fill (its functions are imported, not copied); this script adds
+what the indicators count and the casework fill leaves out: support given, livelihood support, referral
+partners with their referrals, a provincial analyst, and plan targets. Same safety rules as the casework
+benchmark: PostgreSQL only, a database whose name contains "bench", never in production mode.
+
+Goals: the province dashboard ≤ 1 s and ≤ 1.5 × the hand-written SQL; the PDF report ≤ 2 s. Figures
+are recorded in docs/benchmarks.md ("Indicators").
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.casework import (
+    BENCH_BLIND_INDEX_KEY,
+    BENCH_FIELD_KEYS,
+    PROGRAMME_ADDRESSES,
+    PROVINCE_CODE,
+    SEED,
+    BenchError,
+    Progress,
+    bench_database_url,
+    ensure_database,
+    fill,
+    machine,
+)
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/diachi_bench_indicators"
+ANALYST_USERNAME = "bench-analyst"
+CHUNK = 20_000
+
+
+# --- The extra fill ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Extras:
+    services: int = 0
+    livelihood: int = 0
+    referrals: int = 0
+    seconds: float = 0.0
+
+
+def fill_extras(
+    *, say: Callable[[str], object] = lambda message: None, progress_stream: Any = None
+) -> Extras:
+    """Support, livelihood and referrals for the bench province's cases, a provincial analyst and plan
+    targets. Resumable by chunk of cases: every filled case has a counselling service."""
+    from django.db import transaction
+
+    from casework.models import Case, SupportService
+
+    started = time.perf_counter()
+    partners = _partners()
+    _analyst()
+    _targets()
+    cases = Case.objects.filter(trusted_address__area__path__startswith=f"p{PROVINCE_CODE}/")
+    ids = list(cases.order_by("id").values_list("id", flat=True))
+    chunks = [ids[n : n + CHUNK] for n in range(0, len(ids), CHUNK)]
+    filled_cases = set(
+        SupportService.objects.filter(case_id__in=[c[-1] for c in chunks]).values_list("case_id", flat=True)
+    )
+    todo = [chunk for chunk in chunks if chunk[-1] not in filled_cases]
+    extras = Extras()
+    if todo:
+        say(f"Adding support, livelihood and referrals to {sum(map(len, todo)):,} cases")
+        progress = Progress(len(ids), "cases", progress_stream)
+        done = len(ids) - sum(map(len, todo))
+        progress.update(done)
+        writer = _ExtrasWriter(partners)
+        for chunk in todo:
+            with transaction.atomic():
+                counts = writer.write(chunk)
+            extras.services += counts[0]
+            extras.livelihood += counts[1]
+            extras.referrals += counts[2]
+            done += len(chunk)
+            progress.update(done)
+    extras.seconds = time.perf_counter() - started
+    return extras
+
+
+def _partners() -> dict[str, list[Any]]:
+    """A police station and a health station per commune; legal aid and social protection for the
+    province. Built once."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import AdminUnit, Organisation
+
+    K = Organisation.Kind
+    province = AdminUnit.objects.get(level=AdminUnit.Level.PROVINCE, code=PROVINCE_CODE)
+    existing = Organisation.objects.filter(
+        area__path__startswith=province.path, kind__in=Organisation.PARTNER_KINDS
+    )
+    if not existing.exists():
+        communes = list(
+            AdminUnit.objects.within(province).filter(level=AdminUnit.Level.COMMUNE).order_by("path")
+        )
+        specs = [(K.COMMUNE_POLICE, f"Công an {c.name}", c) for c in communes]
+        specs += [(K.HEALTH_STATION, f"Trạm y tế {c.name}", c) for c in communes]
+        specs += [
+            (K.LEGAL_AID, "Trung tâm Trợ giúp pháp lý (thử nghiệm)", province),
+            (K.SOCIAL_PROTECTION, "Trung tâm Công tác xã hội (thử nghiệm)", province),
+        ]
+        ids = [uuid.uuid4() for _ in specs]
+        groups = Group.objects.bulk_create([Group(name=f"organisation:{i}") for i in ids])
+        Organisation.objects.bulk_create(
+            [
+                Organisation(id=i, name=name, kind=kind, area=area, group=group)
+                for i, (kind, name, area), group in zip(ids, specs, groups, strict=True)
+            ]
+        )
+    partners: dict[str, list[Any]] = {}
+    for organisation in existing.select_related("area").order_by("name"):
+        partners.setdefault(organisation.kind, []).append(organisation)
+    return partners
+
+
+def _analyst() -> Any:
+    """The provincial Women's Union and its analyst, with a confirmed two-step device."""
+    from django.contrib.auth.hashers import make_password
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts import services
+    from accounts.models import AdminUnit, Membership, Organisation, Role, User
+
+    membership = Membership.objects.filter(user__username=ANALYST_USERNAME).first()
+    if membership is not None:
+        return membership
+    province = AdminUnit.objects.get(level=AdminUnit.Level.PROVINCE, code=PROVINCE_CODE)
+    union = services.organisation_create(
+        name="Hội LHPN tỉnh Thử nghiệm", kind=Organisation.Kind.WOMENS_UNION_PROVINCE, area=province, by=None
+    )
+    user = User.objects.create(username=ANALYST_USERNAME, password=make_password(None))
+    TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    return services.membership_grant(user=user, organisation=union, role=Role.PROVINCIAL_ANALYST, by=None)
+
+
+def _targets() -> None:
+    from accounts.models import AdminUnit
+    from indicators import periods
+    from indicators.services import plan_target_set
+
+    province = AdminUnit.objects.get(level=AdminUnit.Level.PROVINCE, code=PROVINCE_CODE)
+    year = periods.current_year().code
+    for indicator, period, target in (
+        ("TA_NEW", "phase1", 300),
+        ("TA_CONSOLIDATED", "phase1", 1000),
+        ("SV_NEW", year, 300_000),
+        ("LV_MODELS_PILOT", "phase1", 10),
+        ("LV_MODELS_REPLICATED", "phase1", 10),
+        ("RF_SENT", year, 100_000),
+    ):
+        plan_target_set(
+            area=province, indicator=indicator, period=period, target=target, by=None, source="bench"
+        )
+
+
+class _ExtrasWriter:
+    """Support services, livelihood support, referrals and their services for one chunk of cases,
+    inserted with COPY (no encrypted value to seal: their encrypted notes are left empty, stored as "")."""
+
+    def __init__(self, partners: dict[str, list[Any]]) -> None:
+        from accounts.models import Membership, Organisation, Role
+
+        self.partners = partners
+        self.police = {p.area_id: p for p in partners.get(Organisation.Kind.COMMUNE_POLICE, [])}
+        self.health = {p.area_id: p for p in partners.get(Organisation.Kind.HEALTH_STATION, [])}
+        self.provincial = partners.get(Organisation.Kind.LEGAL_AID, []) + partners.get(
+            Organisation.Kind.SOCIAL_PROTECTION, []
+        )
+        members = Membership.objects.filter(
+            role=Role.VOLUNTEER, organisation__kind=Organisation.Kind.TRUSTED_ADDRESS
+        )
+        self.volunteer = dict(members.values_list("organisation_id", "pk"))
+        self.commune = {
+            o.pk: o.area.parent_id
+            for o in Organisation.objects.trusted_addresses()
+            .filter(pk__in=self.volunteer)
+            .select_related("area")
+        }
+        self.models = [f"Mô hình sinh kế thử nghiệm {n}" for n in range(1, 41)]
+
+    def write(self, ids: list[Any]) -> tuple[int, int, int]:
+        from django.utils import timezone
+
+        from casework.models import Case, LivelihoodSupport, SupportService
+        from referrals.models import Referral, ReferralService, Service, Status
+
+        now = timezone.now()
+        today = timezone.localdate()
+        services, livelihood, referrals, referral_services = [], [], [], []
+        rows = Case.objects.filter(pk__in=ids).values_list("pk", "trusted_address_id", "opened_on")
+        for case_id, address_id, opened_on in rows:
+            rng = random.Random(f"{SEED}|{case_id}")  # noqa: S311 - a repeatable fixture
+            by = self.volunteer[address_id]
+
+            def service(kind: str, day: dt.date, *, case_id: Any = case_id, address_id: Any = address_id,
+                        by: Any = by, **extra: Any) -> None:
+                services.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "version": 1,
+                        "case_id": case_id,
+                        "kind": kind,
+                        "provided_on": min(day, today),
+                        "provider_id": address_id,
+                        "check_in": None,
+                        "check_out": None,
+                        "nights": None,
+                        "amount_vnd": None,
+                        "notes": "",
+                        "recorded_by_id": by,
+                        "created_at": now,
+                        **extra,
+                    }
+                )
+
+            service("counselling", opened_on)
+            if rng.random() < 0.2:
+                nights = rng.randint(1, 7)
+                check_out = min(opened_on + dt.timedelta(days=nights), today)
+                service(
+                    "shelter",
+                    opened_on,
+                    check_in=opened_on,
+                    check_out=check_out,
+                    nights=(check_out - opened_on).days,
+                )
+            if rng.random() < 0.25:
+                service("accompaniment", opened_on + dt.timedelta(days=rng.randint(0, 10)))
+            if rng.random() < 0.15:
+                service(
+                    "cash",
+                    opened_on + dt.timedelta(days=rng.randint(0, 7)),
+                    amount_vnd=rng.choice([500_000, 1_000_000, 2_000_000]),
+                )
+            if rng.random() < 0.05:
+                service("material", opened_on, amount_vnd=rng.choice([300_000, 800_000]))
+            if rng.random() < 0.08:
+                livelihood.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "version": 1,
+                        "case_id": case_id,
+                        "support_type": rng.choice(LivelihoodSupport.SupportType.values),
+                        "programme_model": rng.choice(LivelihoodSupport.Model.values),
+                        "model_name": rng.choice(self.models),
+                        "beneficiary_group": rng.choice(LivelihoodSupport.Group.values),
+                        "amount_vnd": rng.choice([2_000_000, 5_000_000, 10_000_000]),
+                        "started_on": min(opened_on + dt.timedelta(days=rng.randint(5, 60)), today),
+                        "ended_on": None,
+                        "outcome": "",
+                        "followed_up_on": None,
+                        "notes": "",
+                        "recorded_by_id": by,
+                        "created_at": now,
+                    }
+                )
+            if rng.random() < 0.3:
+                commune = self.commune[address_id]
+                partner = rng.choice([self.police.get(commune), self.health.get(commune), *self.provincial])
+                if partner is None:
+                    continue
+                sent = timezone.make_aware(dt.datetime.combine(opened_on, dt.time(9))) + dt.timedelta(
+                    hours=rng.randint(1, 48)
+                )
+                status = rng.choice(
+                    [Status.COMPLETED] * 8
+                    + [Status.IN_PROGRESS] * 2
+                    + [
+                        Status.ACCEPTED,
+                        Status.DECLINED,
+                        Status.DECLINED,
+                        Status.EXPIRED,
+                        Status.EXPIRED,
+                        Status.WITHDRAWN,
+                        Status.CLOSED_WITHOUT_SERVICE,
+                    ]
+                )
+                accepted = (
+                    sent + dt.timedelta(hours=rng.choice([0.5, 1, 2, 4, 8, 16, 23]))
+                    if status
+                    in (Status.COMPLETED, Status.IN_PROGRESS, Status.ACCEPTED, Status.CLOSED_WITHOUT_SERVICE)
+                    else None
+                )
+                closed = (
+                    (accepted or sent) + dt.timedelta(days=rng.randint(1, 20))
+                    if status
+                    in (
+                        Status.COMPLETED,
+                        Status.DECLINED,
+                        Status.EXPIRED,
+                        Status.WITHDRAWN,
+                        Status.CLOSED_WITHOUT_SERVICE,
+                    )
+                    else None
+                )
+                referral_id = uuid.uuid4()
+                referrals.append(
+                    {
+                        "id": referral_id,
+                        "version": 1,
+                        "case_id": case_id,
+                        "from_organisation_id": address_id,
+                        "partner_id": partner.pk,
+                        "partner_kind": partner.kind,
+                        "urgency": "routine",
+                        "reason": "",
+                        "shared_fields": ["code"],
+                        "snapshot": "",
+                        "status": status,
+                        "consent_override": False,
+                        "override_reason": "",
+                        "created_by_id": by,
+                        "created_at": sent,
+                        "sent_at": sent,
+                        "respond_by": sent + dt.timedelta(hours=24),
+                        "accepted_at": accepted,
+                        "closed_at": closed,
+                        "outcome": "",
+                    }
+                )
+                for kind in rng.sample(Service.values, k=rng.choice([1, 1, 2])):
+                    referral_services.append({"referral_id": referral_id, "service": kind})
+        _copy(SupportService, services)
+        _copy(LivelihoodSupport, livelihood)
+        _copy(Referral, referrals)
+        _copy(ReferralService, referral_services)
+        return len(services), len(livelihood), len(referrals)
+
+
+def _copy(model: Any, rows: list[dict[str, Any]]) -> None:
+    """COPY on PostgreSQL, bulk_create elsewhere (the smoke test)."""
+    from django.db import connection
+
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows])
+        return
+    from psycopg.types.json import Jsonb
+
+    names = list(rows[0])
+    columns = ", ".join(
+        connection.ops.quote_name(
+            model._meta.get_field(n.removesuffix("_id")).column
+            if n.endswith("_id")
+            else model._meta.get_field(n).column
+        )
+        for n in names
+    )
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([Jsonb(v) if isinstance(v, list) else v for v in row.values()])
+
+
+# --- Measurements --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    label: str
+    median_ms: float
+    p90_ms: float
+    queries: int = 0
+    sql_ms: float = 0.0
+    runs: list[float] = field(default_factory=list, repr=False)
+
+
+def _time(label: str, action: Callable[[], Any], *, repeats: int, warmup: int = 1) -> Timing:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(warmup):
+        action()
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    queries = list(captured.captured_queries)
+    runs = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        action()
+        runs.append((time.perf_counter() - began) * 1000)
+    runs.sort()
+    return Timing(
+        label,
+        statistics.median(runs),
+        runs[int(0.9 * (len(runs) - 1))],
+        len(queries),
+        sum(float(q["time"]) for q in queries) * 1000,
+        runs,
+    )
+
+
+def signed_in_client(membership: Any) -> Any:
+    """A test Client acting as ``membership``, with the second factor done."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.middleware import SESSION_MEMBERSHIP_KEY
+
+    client = Client()
+    client.force_login(membership.user)
+    session = client.session
+    session[SESSION_MEMBERSHIP_KEY] = membership.pk
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=membership.user).persistent_id
+    session.save()
+    return client
+
+
+def measure(*, repeats: int, period_code: str | None = None) -> dict[str, Any]:
+    """Every figure of the run, as a dict (for the table and the JSON file)."""
+    from django.db import connection
+    from django.urls import reverse
+    from django.utils import translation
+
+    from accounts.models import AdminUnit, Membership
+    from indicators import aggregates, exports, periods
+    from indicators.report import build_report
+
+    province = AdminUnit.objects.get(level=AdminUnit.Level.PROVINCE, code=PROVINCE_CODE)
+    district = AdminUnit.objects.filter(parent=province).order_by("path").first()
+    commune = AdminUnit.objects.filter(parent=district).order_by("path").first()
+    period = periods.parse(period_code) if period_code else periods.current_year()
+    analyst = Membership.objects.get(user__username=ANALYST_USERNAME)
+    client = signed_in_client(analyst)
+    query = {"area": f"p{province.code}", "period": period.code}
+    figures: dict[str, Any] = {"period": period.code, "timings": []}
+    timings: list[Timing] = figures["timings"]
+
+    def aggregates_only() -> None:
+        children = bool(aggregates.areas_with_addresses(province))
+        for function in (
+            aggregates.address_tallies,
+            aggregates.survivor_tallies,
+            aggregates.support_tallies,
+            aggregates.referral_tallies,
+            aggregates.livelihood_tallies,
+        ):
+            function(province, period, children=children)
+        aggregates.survivor_series(province, period)
+        aggregates.address_series(province, period)
+        aggregates.excluded_tallies(province, period)
+
+    with translation.override("vi"):
+        timings.append(
+            _time(
+                "province: aggregates through the ORM (indicators/aggregates.py)",
+                aggregates_only,
+                repeats=repeats,
+            )
+        )
+        timings.append(
+            _time(
+                "province: hand-written SQL, same aggregates",
+                lambda: hand_sql(province, period),
+                repeats=repeats,
+            )
+        )
+        timings.append(
+            _time(
+                "province: report built (aggregates + layout + suppression)",
+                lambda: build_report(province, period),
+                repeats=repeats,
+            )
+        )
+        url = reverse("indicators:dashboard")
+        timings.append(
+            _time(
+                "province: dashboard page (request, report, charts, template)",
+                lambda: client.get(url, query),
+                repeats=repeats,
+            )
+        )
+        report = build_report(province, period)
+        timings.append(
+            _time(
+                "province: PDF rendered from a built report",
+                lambda: exports.to_pdf(report),
+                repeats=max(3, repeats // 3),
+            )
+        )
+        pdf_url = reverse("indicators:download-pdf")
+        timings.append(
+            _time(
+                "province: PDF download (request, report and PDF)",
+                lambda: client.get(pdf_url, query),
+                repeats=max(3, repeats // 3),
+            )
+        )
+        timings.append(
+            _time(
+                "district: dashboard page (with the province's report)",
+                lambda: client.get(url, {"area": f"d{district.code}", "period": period.code}),
+                repeats=max(3, repeats // 2),
+            )
+        )
+        timings.append(
+            _time(
+                "commune: dashboard page (with district's and province's)",
+                lambda: client.get(url, {"area": f"c{commune.code}", "period": period.code}),
+                repeats=max(3, repeats // 2),
+            )
+        )
+        figures["check"] = compare(report, hand_sql(province, period))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM casework_case")
+        figures["cases"] = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) FROM casework_case WHERE opened_on BETWEEN %s AND %s", [period.start, period.end]
+        )
+        figures["cases_in_period"] = cursor.fetchone()[0]
+    figures["people_in_period"] = report.cells[("SV", "all", province.path)].value
+    return figures
+
+
+# --- The hand-written SQL ------------------------------------------------------------------------------
+
+CASES_CTE = """
+WITH counted AS (
+    SELECT c.id, c.trusted_address_id AS address, c.age_band, s.sex, s.ethnicity, s.disability,
+           COALESCE(NULLIF(s.name_birth_year_index, ''), s.id::text) AS person,
+           left(u.path, %(size)s + strpos(substr(u.path, %(size)s + 1), '/')) AS bucket
+      FROM casework_case c
+      JOIN casework_survivor s ON s.id = c.survivor_id
+      JOIN accounts_organisation o ON o.id = c.trusted_address_id
+      JOIN accounts_adminunit u ON u.id = o.area_id
+     WHERE c.opened_on BETWEEN %(start)s AND %(end)s AND u.path LIKE %(prefix)s
+       AND EXISTS (SELECT 1 FROM casework_consent k
+                    WHERE k.case_id = c.id AND k.scope = 'statistics' AND k.withdrawn_on IS NULL)
+)
+"""
+
+HAND_SQL = {
+    "survivors": CASES_CTE
+    + """
+SELECT GROUPING(bucket, sex, age_band, ethnicity, disability) AS g,
+       bucket, sex, age_band, ethnicity, disability,
+       count(DISTINCT person) AS persons, count(DISTINCT address) AS addresses,
+       count(DISTINCT person) FILTER (WHERE ethnicity NOT IN ('01', '98', '99')) AS minority
+  FROM counted
+ GROUP BY GROUPING SETS ((), (bucket), (sex), (sex, bucket), (age_band), (age_band, bucket),
+                         (ethnicity), (ethnicity, bucket), (disability), (disability, bucket))
+""",
+    "incidents": CASES_CTE
+    + """
+SELECT GROUPING(bucket, i.gbv_type) AS g, bucket, i.gbv_type, count(DISTINCT person) AS persons,
+       count(DISTINCT address) AS addresses,
+       count(DISTINCT person) FILTER (WHERE i.harm_physical) AS physical,
+       count(DISTINCT person) FILTER (WHERE i.harm_mental) AS mental,
+       count(DISTINCT person) FILTER (WHERE i.harm_sexual) AS sexual,
+       count(DISTINCT person) FILTER (WHERE i.harm_economic) AS economic,
+       count(DISTINCT person) FILTER (WHERE i.domestic_violence) AS dv,
+       count(DISTINCT person) FILTER (WHERE i.trafficking) AS trafficking,
+       count(DISTINCT person) FILTER (WHERE i.child_marriage) AS child_marriage,
+       count(DISTINCT person) FILTER (WHERE i.consanguineous_marriage) AS consanguineous
+  FROM counted LEFT JOIN casework_incident i ON i.case_id = counted.id
+ GROUP BY GROUPING SETS ((), (bucket), (i.gbv_type), (i.gbv_type, bucket))
+""",
+    "series": CASES_CTE.replace("c.age_band,", "c.age_band, c.opened_on,")
+    + """
+SELECT date_trunc(%(slot)s, opened_on) AS slot, count(DISTINCT person), count(DISTINCT address)
+  FROM counted GROUP BY 1
+""",
+    "excluded": """
+SELECT count(*), count(DISTINCT c.trusted_address_id)
+  FROM casework_case c JOIN accounts_organisation o ON o.id = c.trusted_address_id
+  JOIN accounts_adminunit u ON u.id = o.area_id
+ WHERE c.opened_on BETWEEN %(start)s AND %(end)s AND u.path LIKE %(prefix)s
+   AND NOT EXISTS (SELECT 1 FROM casework_consent k
+                    WHERE k.case_id = c.id AND k.scope = 'statistics' AND k.withdrawn_on IS NULL)
+""",
+    "support": """
+SELECT GROUPING(bucket, kind) AS g, bucket, kind, count(DISTINCT person), count(DISTINCT address), count(*),
+       sum(nights), sum(amount_vnd),
+       count(DISTINCT person) FILTER (WHERE kind IN ('material', 'cash')) AS emergency
+  FROM (SELECT v.kind, v.nights, v.amount_vnd, c.trusted_address_id AS address,
+               COALESCE(NULLIF(s.name_birth_year_index, ''), s.id::text) AS person,
+               left(u.path, %(size)s + strpos(substr(u.path, %(size)s + 1), '/')) AS bucket
+          FROM casework_supportservice v
+          JOIN casework_case c ON c.id = v.case_id
+          JOIN casework_survivor s ON s.id = c.survivor_id
+          JOIN accounts_organisation o ON o.id = c.trusted_address_id
+          JOIN accounts_adminunit u ON u.id = o.area_id
+         WHERE v.provided_on BETWEEN %(start)s AND %(end)s AND u.path LIKE %(prefix)s
+           AND EXISTS (SELECT 1 FROM casework_consent k
+                        WHERE k.case_id = c.id AND k.scope = 'statistics' AND k.withdrawn_on IS NULL)) given
+ GROUP BY GROUPING SETS ((), (bucket), (kind), (kind, bucket))
+""",
+    "referrals": """
+WITH sent AS (
+    SELECT r.id, r.partner_kind, r.partner_id, r.status, r.accepted_at, r.sent_at,
+           c.trusted_address_id AS address,
+           COALESCE(NULLIF(s.name_birth_year_index, ''), s.id::text) AS person,
+           left(u.path, %(size)s + strpos(substr(u.path, %(size)s + 1), '/')) AS bucket
+      FROM referrals_referral r
+      JOIN casework_case c ON c.id = r.case_id
+      JOIN casework_survivor s ON s.id = c.survivor_id
+      JOIN accounts_organisation o ON o.id = c.trusted_address_id
+      JOIN accounts_adminunit u ON u.id = o.area_id
+     WHERE r.sent_at >= %(start_at)s AND r.sent_at < %(end_at)s AND r.status <> 'draft'
+       AND u.path LIKE %(prefix)s
+       AND EXISTS (SELECT 1 FROM casework_consent k
+                    WHERE k.case_id = c.id AND k.scope = 'statistics' AND k.withdrawn_on IS NULL)
+)
+SELECT GROUPING(bucket, partner_kind) AS g, bucket, partner_kind, count(DISTINCT person),
+       count(DISTINCT address), count(*), count(*) FILTER (WHERE accepted_at IS NOT NULL),
+       count(*) FILTER (WHERE status = 'completed'),
+       count(*) FILTER (WHERE status = 'declined'), count(*) FILTER (WHERE status = 'expired'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM accepted_at - sent_at) / 3600.0),
+       count(DISTINCT partner_id)
+  FROM sent GROUP BY GROUPING SETS ((), (bucket), (partner_kind), (partner_kind, bucket))
+""",
+    "referral_services": """
+SELECT rs.service, count(DISTINCT COALESCE(NULLIF(s.name_birth_year_index, ''), s.id::text)),
+       count(DISTINCT c.trusted_address_id), count(DISTINCT r.id)
+  FROM referrals_referral r
+  JOIN referrals_referralservice rs ON rs.referral_id = r.id
+  JOIN casework_case c ON c.id = r.case_id
+  JOIN casework_survivor s ON s.id = c.survivor_id
+  JOIN accounts_organisation o ON o.id = c.trusted_address_id
+  JOIN accounts_adminunit u ON u.id = o.area_id
+ WHERE r.sent_at >= %(start_at)s AND r.sent_at < %(end_at)s AND r.status <> 'draft' AND u.path LIKE %(prefix)s
+   AND EXISTS (SELECT 1 FROM casework_consent k
+                WHERE k.case_id = c.id AND k.scope = 'statistics' AND k.withdrawn_on IS NULL)
+ GROUP BY rs.service
+""",
+    "livelihood": """
+SELECT GROUPING(bucket, programme_model, beneficiary_group) AS g, bucket, programme_model, beneficiary_group,
+       count(DISTINCT person), count(DISTINCT address), sum(amount_vnd),
+       count(DISTINCT model_name) FILTER (WHERE model_name <> '')
+  FROM (SELECT l.programme_model, l.beneficiary_group, l.amount_vnd, l.model_name,
+               c.trusted_address_id AS address,
+               COALESCE(NULLIF(s.name_birth_year_index, ''), s.id::text) AS person,
+               left(u.path, %(size)s + strpos(substr(u.path, %(size)s + 1), '/')) AS bucket
+          FROM casework_livelihoodsupport l
+          JOIN casework_case c ON c.id = l.case_id
+          JOIN casework_survivor s ON s.id = c.survivor_id
+          JOIN accounts_organisation o ON o.id = c.trusted_address_id
+          JOIN accounts_adminunit u ON u.id = o.area_id
+         WHERE l.started_on BETWEEN %(start)s AND %(end)s AND u.path LIKE %(prefix)s
+           AND EXISTS (SELECT 1 FROM casework_consent k
+                        WHERE k.case_id = c.id AND k.scope = 'statistics' AND k.withdrawn_on IS NULL)) started
+ GROUP BY GROUPING SETS ((), (bucket), (programme_model), (programme_model, bucket), (beneficiary_group),
+                         (beneficiary_group, bucket), (programme_model, beneficiary_group),
+                         (programme_model, beneficiary_group, bucket))
+""",
+    "addresses": """
+SELECT GROUPING(bucket) AS g, bucket, count(*), count(*) FILTER (WHERE programme_status = 'new'
+       AND established_on >= %(start)s), count(*) FILTER (WHERE programme_status = 'consolidated'),
+       count(*) FILTER (WHERE active)
+  FROM (SELECT o.programme_status, o.established_on,
+               left(u.path, %(size)s + strpos(substr(u.path, %(size)s + 1), '/')) AS bucket,
+               (EXISTS (SELECT 1 FROM casework_case c
+                         WHERE c.trusted_address_id = o.id AND c.opened_on <= %(end)s
+                          AND (c.closed_on IS NULL OR c.closed_on >= %(start)s)
+                          AND EXISTS (SELECT 1 FROM casework_consent k WHERE k.case_id = c.id
+                                      AND k.scope = 'statistics' AND k.withdrawn_on IS NULL))
+                OR EXISTS (SELECT 1 FROM casework_supportservice v JOIN casework_case c ON c.id = v.case_id
+                            WHERE c.trusted_address_id = o.id AND v.provided_on BETWEEN %(start)s AND %(end)s
+                              AND EXISTS (SELECT 1 FROM casework_consent k WHERE k.case_id = c.id
+                                          AND k.scope = 'statistics' AND k.withdrawn_on IS NULL))) AS active
+          FROM accounts_organisation o JOIN accounts_adminunit u ON u.id = o.area_id
+         WHERE o.kind = 'trusted_address' AND o.established_on <= %(end)s AND u.path LIKE %(prefix)s
+           AND o.is_active) working
+ GROUP BY GROUPING SETS ((), (bucket))
+""",
+}
+
+
+def hand_sql(area: Any, period: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """The same aggregates as indicators/aggregates.py, written by hand (GROUPING SETS: one scan per
+    population instead of one query per breakdown)."""
+    from django.db import connection
+
+    from indicators.aggregates import _bounds
+
+    start_at, end_at = _bounds(period)
+    params = {
+        "size": len(area.path),
+        "start": period.start,
+        "end": period.end,
+        "prefix": f"{area.path}%",
+        "start_at": start_at,
+        "end_at": end_at,
+        "slot": period.child_kind or "month",
+    }
+    results = {}
+    with connection.cursor() as cursor:
+        for name, sql in HAND_SQL.items():
+            cursor.execute(sql, params)
+            results[name] = cursor.fetchall()
+    return results
+
+
+def compare(report: Any, results: dict[str, list[tuple[Any, ...]]]) -> dict[str, Any]:
+    """The hand-written SQL gives the same headline figures as the report (checked, so that the
+    comparison is between equal work)."""
+    total = report.columns[0].key
+    everyone = next(row for row in results["survivors"] if row[0] == 31)
+    sent = next(row for row in results["referrals"] if row[0] == 3)
+    checks = {
+        "survivors": (report.cells[("SV", "all", total)].value, everyone[6]),
+        "minority": (report.cells[("SV_ETH", "eth:minority", total)].value, everyone[8]),
+        "referrals sent": (report.cells[("RF_OUT", "all", "sent")].value, sent[5]),
+    }
+    return {name: {"report": a, "sql": b, "equal": a == b} for name, (a, b) in checks.items()}
+
+
+# --- Output --------------------------------------------------------------------------------------------
+
+
+def table(figures: dict[str, Any]) -> str:
+    timings = figures["timings"]
+    lines = [
+        f"Dataset: {figures['cases']:,} cases; {figures['cases_in_period']:,} opened in {figures['period']}, "
+        f"{figures['people_in_period']:,} people counted.",
+        "",
+        f"{'measurement':<66} {'queries':>7} {'SQL ms':>8} {'median ms':>9} {'p90 ms':>8}",
+    ]
+    for t in timings:
+        lines.append(f"{t.label:<66} {t.queries:>7} {t.sql_ms:>8.0f} {t.median_ms:>9.0f} {t.p90_ms:>8.0f}")
+    orm = next(t for t in timings if "through the ORM" in t.label)
+    sql = next(t for t in timings if "hand-written" in t.label)
+    page = next(t for t in timings if t.label.startswith("province: dashboard"))
+    pdf = next(t for t in timings if t.label.startswith("province: PDF download"))
+    lines += [
+        "",
+        f"ORM aggregates / hand-written SQL: {orm.median_ms / sql.median_ms:.2f}× (goal ≤ 1.5×)",
+        f"Province dashboard page: {page.median_ms / 1000:.2f} s (goal ≤ 1 s)",
+        f"PDF download: {pdf.median_ms / 1000:.2f} s (goal ≤ 2 s)",
+        "Same figures from both: "
+        + ", ".join(
+            f"{k} {'yes' if v['equal'] else 'NO'} ({v['report']})" for k, v in figures["check"].items()
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.indicators",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--cases", type=int, default=1_000_000, help="synthetic cases (default 1,000,000)")
+    parser.add_argument("--addresses", type=int, default=PROGRAMME_ADDRESSES, help="trusted addresses")
+    parser.add_argument("--workers", type=int, default=1, help="processes for the case fill")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per measurement (default 7)")
+    parser.add_argument("--period", help="the period to report (default: the current year)")
+    parser.add_argument("--fill-only", action="store_true", help="fill, then stop")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    try:
+        url = bench_database_url({"DATABASE_URL": os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL})
+        if os.environ.get("APP_ENV") == "production":
+            raise BenchError("The benchmark does not run in production mode.")
+        os.environ["DATABASE_URL"] = url
+        os.environ.setdefault("APP_ENV", "development")
+        os.environ.setdefault("FIELD_ENCRYPTION_KEYS", BENCH_FIELD_KEYS)
+        os.environ.setdefault("BLIND_INDEX_KEY", BENCH_BLIND_INDEX_KEY)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        ensure_database(url, reset=False, say=say)
+
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        say("Migrating")
+        call_command("migrate", verbosity=0)
+        layout = fill(cases=args.cases, addresses=args.addresses, workers=args.workers, say=say)
+        extras = fill_extras(say=say)
+        say(
+            f"Extras: {extras.services:,} services, {extras.livelihood:,} livelihood, {extras.referrals:,} "
+            f"referrals added in {extras.seconds:.0f} s"
+        )
+        if args.fill_only:
+            return 0
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        say("Measuring")
+        figures = measure(repeats=args.repeats, period_code=args.period)
+        print(table(figures))
+        facts = machine()
+        print(
+            f"\nMachine: {facts['cpus']} CPUs, {facts['memory']}, PostgreSQL {facts['postgresql']}, "
+            f"Python {facts['python']}; load average after measuring: {facts['load_average_1_5_15_min']}"
+        )
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "date": dt.datetime.now().isoformat(timespec="seconds"),
+                        "machine": facts,
+                        "cases": figures["cases"],
+                        "period": figures["period"],
+                        "check": figures["check"],
+                        "timings": [asdict(t) for t in figures["timings"]],
+                        "layout_cases": layout.total_cases,
+                    },
+                    indent=2,
+                    ensure_ascii=False,
+                    default=str,
+                )
+            )
+        return 0
+    except BenchError as error:
+        say(f"error: {error}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
