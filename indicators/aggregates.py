@@ -445,8 +445,6 @@ def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tall
         "declined": Count("pk", filter=Q(status=Status.DECLINED)),
         "expired": Count("pk", filter=Q(status=Status.EXPIRED)),
         "other": Count("pk", filter=WAITING_OR_WITHDRAWN),
-        # Accepted but neither completed nor still pending here: not shown, but part of the sums.
-        "accepted_other": Count("pk", filter=Q(accepted_at__isnull=False) & ~Q(status=Status.COMPLETED)),
         "hours": Median(HoursBetween("sent_at", "accepted_at"), filter=Q(accepted_at__isnull=False)),
         "partners": Count("partner", distinct=True),
     }
@@ -458,7 +456,6 @@ def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tall
             ("declined", Q(status=Status.DECLINED)),
             ("expired", Q(status=Status.EXPIRED)),
             ("other", WAITING_OR_WITHDRAWN),
-            ("accepted_other", Q(accepted_at__isnull=False) & ~Q(status=Status.COMPLETED)),
         )
     }
     by_service = {**persons("case__"), "referrals": Count("pk", distinct=True)}

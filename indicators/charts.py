@@ -27,6 +27,14 @@ FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, Deja
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A chart: its title (shown as the figure's caption, so that it wraps) and its SVG."""
+
+    title: str
+    svg: SafeString
+
+
+@dataclass(frozen=True)
 class Bar:
     label: str
     figure: Figure
@@ -48,26 +56,26 @@ def _text(
     )
 
 
-def _frame(title: str, height: float, body: list[str], description: str) -> SafeString:
+def _frame(title: str, height: float, body: list[str], description: str) -> Chart:
     ident = zlib.crc32(f"{title}|{description}".encode())
-    return mark_safe(  # noqa: S308 - every text node above is escaped
+    return Chart(title, mark_safe(  # noqa: S308 - every text node above is escaped
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" width="100%" role="img" '
         f'aria-labelledby="c{ident}t c{ident}d" xmlns="http://www.w3.org/2000/svg" {FONT}>'
         f'<title id="c{ident}t">{escape(title)}</title><desc id="c{ident}d">{escape(description)}</desc>'
         + "".join(body)
         + "</svg>"
-    )
+    ))
 
 
-def bar_chart(title: str, bars: list[Bar]) -> SafeString | None:
+def bar_chart(title: str, bars: list[Bar]) -> Chart | None:
     """Horizontal bars, one per line (long area names wrap well on a phone)."""
     if not bars:
         return None
     shown = [bar.figure.value for bar in bars if bar.figure.value is not None]
     top = max(shown, default=0) or 1
     label_width, bar_left, bar_width = 0, 0.0, WIDTH - 64
-    row, body = 44, [_text(0, 18, title, size=15, weight="bold")]
-    y = 34.0
+    row, body = 44, []
+    y = 0.0
     for bar in bars:
         body.append(_text(label_width, y + 14, bar.label, size=13, fill=MUTED))
         body.append(
@@ -96,16 +104,15 @@ def bar_chart(title: str, bars: list[Bar]) -> SafeString | None:
     return _frame(title, y + 4, body, description)
 
 
-def column_chart(title: str, bars: list[Bar]) -> SafeString | None:
+def column_chart(title: str, bars: list[Bar]) -> Chart | None:
     """Vertical columns, for periods (few, short labels)."""
     if not bars:
         return None
     shown = [bar.figure.value for bar in bars if bar.figure.value is not None]
     top = max(shown, default=0) or 1
-    height, plot_top, plot_bottom = 210, 40, 172
+    height, plot_top, plot_bottom = 180, 14, 146
     slot = WIDTH / len(bars)
     body = [
-        _text(0, 18, title, size=15, weight="bold"),
         f'<line x1="0" y1="{plot_bottom}" x2="{WIDTH}" y2="{plot_bottom}" stroke="{TRACK}" '
         'stroke-width="2"/>',
     ]
@@ -148,12 +155,12 @@ def column_chart(title: str, bars: list[Bar]) -> SafeString | None:
     return _frame(title, height, body, description)
 
 
-def targets_chart(title: str, lines: list[TargetLine]) -> SafeString | None:
+def targets_chart(title: str, lines: list[TargetLine]) -> Chart | None:
     """Achieved against target: the full track is the target, the bar what was achieved (capped)."""
     if not lines:
         return None
-    body = [_text(0, 18, title, size=15, weight="bold")]
-    y = 34.0
+    body: list[str] = []
+    y = 0.0
     track = WIDTH - 110
     for line in lines:
         body.append(_text(0, y + 14, str(line.indicator.name), size=13, fill=MUTED))
@@ -190,11 +197,11 @@ def _row_bars(report: Report, table: Table, column: str, *, skip_total: bool = T
     ]
 
 
-def section_charts(report: Report) -> dict[str, list[SafeString]]:
+def section_charts(report: Report) -> dict[str, list[Chart]]:
     """Charts per section group: by area, by period, by category."""
     tables = {table.code: table for table in report.tables()}
     total = report.columns[0].key
-    charts: dict[str, list[SafeString | None]] = {
+    charts: dict[str, list[Chart | None]] = {
         "addresses": [],
         "survivors": [],
         "support": [],
@@ -266,5 +273,5 @@ def _short(code: str, report: Report) -> str:
     return code
 
 
-def summary_chart(report: Report) -> SafeString | None:
+def summary_chart(report: Report) -> Chart | None:
     return targets_chart(_("Achieved against target"), report.targets)
