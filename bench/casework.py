@@ -529,7 +529,7 @@ class PageFigure:
     median_ms: float
     p90_ms: float
     cpu_ms: float  # median CPU time of this process per request: the view's own work, without waiting
-    slowest_sql: str = field(default="", repr=False)
+    slowest_sql: str = field(default="", repr=False)  # the slowest SELECT, for --explain
     slowest_sql_ms: float = 0.0
 
 
@@ -572,7 +572,8 @@ def measure_page(client: Any, label: str, url: str, *, repeats: int, warmup: int
         client.get(url)
         timings.append((time.perf_counter() - began) * 1000)
         cpu.append((time.process_time() - began_cpu) * 1000)
-    slowest = max(queries, key=lambda q: float(q["time"]), default={"sql": "", "time": "0"})
+    selects = [q for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    slowest = max(selects, key=lambda q: float(q["time"]), default={"sql": "", "time": "0"})
     timings.sort()
     return PageFigure(
         label=label, url=url, status=response.status_code, queries=len(queries),
