@@ -89,7 +89,8 @@ class AdminUnit(models.Model):
                 violation_error_message=_("A province has no parent; every other unit has one."),
             ),
             models.CheckConstraint(
-                condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                condition=(Q(valid_until__isnull=True) | Q(valid_from__isnull=True)
+                           | Q(valid_until__gte=models.F("valid_from"))),
                 name="adminunit_validity_ordered",
             ),
         ]
@@ -175,7 +176,8 @@ class Organisation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(kind="trusted_address", programme_status__in=["new", "consolidated"], established_on__isnull=False)
+                    Q(kind="trusted_address", programme_status__in=["new", "consolidated"],
+                      established_on__isnull=False)
                     | (~Q(kind="trusted_address") & Q(programme_status=""))
                 ),
                 name="organisation_programme_status_only_for_trusted_addresses",

@@ -17,5 +17,6 @@ class CaseworkConfig(AppConfig):
         register_tile(Tile(perm=Perm.CASE_VIEW, url_name="casework:case-list", order=20,
                            title=_("Cases"), text=_("Find a case, see open tasks and overdue plans.")))
         register_tile(Tile(perm=Perm.CASE_VIEW_DEIDENTIFIED, url_name="casework:supervision-list", order=30,
-                           title=_("Supervision"), text=_("De-identified case lists of the trusted addresses you supervise.")))
+                           title=_("Supervision"),
+                           text=_("De-identified case lists of the trusted addresses you supervise.")))
         register_builder(build_demo_cases)

@@ -4,6 +4,7 @@ acting user and a reason in the history, and grants or revokes object permission
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -109,10 +110,8 @@ def possible_duplicates(
     if full_name and birth_year:
         keys |= models.Q(name_birth_year_index=name_birth_year_index(full_name=full_name, birth_year=birth_year))
     if phone:
-        try:
+        with contextlib.suppress(InvalidPhoneNumber):  # not a phone number: nothing to match on
             keys |= models.Q(phone_index=phone_index(phone))
-        except InvalidPhoneNumber:
-            pass
     if not keys:
         return Survivor.objects.none()
     return Survivor.objects.visible_to(membership).filter(keys)

@@ -8,9 +8,9 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.access import Perm
+        from accounts.demo import register_builder
         from accounts.navigation import Tile, register_tile
         from casework import services as casework_services
-        from accounts.demo import register_builder
         from casework.panels import CasePanel, register_case_panel
         from referrals.demo import build_demo_referrals
         from referrals.services import on_consent_withdrawn
@@ -23,4 +23,5 @@ class ReferralsConfig(AppConfig):
                            title=_("Referrals received"), text=_("New, overdue and in-progress referrals.")))
         register_case_panel(CasePanel(template_name="referrals/case_panel.html", context=case_panel_context, order=50))
         register_tile(Tile(perm=Perm.PARTNER_DIRECTORY_VIEW, url_name="referrals:directory", order=60,
-                           title=_("Partner directory"), text=_("Police, health, legal aid and social services by commune.")))
+                           title=_("Partner directory"),
+                           text=_("Police, health, legal aid and social services by commune.")))

@@ -88,7 +88,8 @@ def _build_directory(demo: Demo) -> None:
 
 
 def _sender(demo: Demo, address: Organisation) -> Membership | None:
-    return Membership.objects.active().filter(organisation=address, role=Role.VOLUNTEER).order_by("user__username").first()
+    volunteers = Membership.objects.active().filter(organisation=address, role=Role.VOLUNTEER)
+    return volunteers.order_by("user__username").first()
 
 
 def _build_referral(demo: Demo, case: Case, partner: Organisation, scope: str, sender: Membership,

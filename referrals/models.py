@@ -227,8 +227,10 @@ class Referral(Versioned):
             models.Index(fields=["sent_at"], name="referral_sent_at"),
         ]
         constraints = [
-            models.CheckConstraint(condition=~Q(status="draft") | Q(sent_at__isnull=True), name="referral_draft_unsent"),
-            models.CheckConstraint(condition=Q(status="draft") | Q(sent_at__isnull=False), name="referral_sent_has_time"),
+            models.CheckConstraint(condition=~Q(status="draft") | Q(sent_at__isnull=True),
+                                   name="referral_draft_unsent"),
+            models.CheckConstraint(condition=Q(status="draft") | Q(sent_at__isnull=False),
+                                   name="referral_sent_has_time"),
             models.CheckConstraint(condition=Q(consent_override=False) | ~Q(override_reason=""),
                                    name="referral_override_has_reason"),
         ]

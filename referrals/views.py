@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case as When_, IntegerField, Value, When
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -186,7 +187,8 @@ def referral_slip_pdf(request: HttpRequest, pk: str) -> HttpResponse:
         "printed_at": timezone.localtime(),
     })
     response = HttpResponse(render_pdf(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="phieu-chuyen-gui-{referral.snapshot_data.get("code", "")}.pdf"'
+    code = referral.snapshot_data.get("code", "")
+    response["Content-Disposition"] = f'attachment; filename="phieu-chuyen-gui-{code}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
 

@@ -21,6 +21,7 @@ from tests.conftest import Cast, signed_in
 from tests.indicators.builders import plan_target
 from tests.referrals.builders import partner_profile
 
+
 def _own_membership(cast: Cast, m: Membership | None) -> dict[str, object]:
     return {"pk": m.pk if m else cast.volunteer_a.pk}
 

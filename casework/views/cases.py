@@ -29,7 +29,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.access import Perm, can, requires
 from accounts.models import Organisation
 from casework import services
-from casework.panels import render_case_panels
 from casework.access import get_case_for
 from casework.forms_lifecycle import (
     CaseAssignForm,
@@ -40,6 +39,7 @@ from casework.forms_lifecycle import (
     member_name,
 )
 from casework.models import Case, CaseAccess, Consent, SupportService
+from casework.panels import render_case_panels
 from casework.risk import RiskLevel
 
 PAGE_SIZE = 25

@@ -30,7 +30,7 @@ def test_no_role_outside_casework_sees_case_contents():
 
 
 def test_two_factor_roles_are_those_that_see_across_organisations():
-    assert TWO_FACTOR_ROLES == {Role.UNION_SUPERVISOR, Role.PROVINCIAL_ANALYST, Role.SYSTEM_ADMINISTRATOR}
+    assert {Role.UNION_SUPERVISOR, Role.PROVINCIAL_ANALYST, Role.SYSTEM_ADMINISTRATOR} == TWO_FACTOR_ROLES
 
 
 def test_readme_publishes_the_same_table():

@@ -87,7 +87,8 @@ def _settings_in(env: dict[str, str], *names: str) -> dict[str, object]:
         ({"APP_ENV": "prod"}, "APP_ENV must be development, production or test, not 'prod'."),
     ],
     ids=["no-secret-key", "empty-secret-key", "short-secret-key", "no-field-keys", "no-blind-index-key",
-         "no-allowed-hosts", "blank-allowed-hosts", "wildcard-allowed-hosts", "debug-1", "debug-true", "misspelt-app-env"],
+         "no-allowed-hosts", "blank-allowed-hosts", "wildcard-allowed-hosts", "debug-1", "debug-true",
+         "misspelt-app-env"],
 )
 def test_production_refuses_to_start_without_its_secrets_or_with_debug(tmp_path, overrides, message):
     result = _setup(_production_env(tmp_path, **overrides))

@@ -69,7 +69,7 @@ def test_every_state_action_actor_triple(status, action, actor):
 
 def test_the_map_has_exactly_the_documented_moves():
     documented = {(s, a): (to, side) for (s, a, side), to in ALLOWED.items()}
-    assert Referral.TRANSITIONS == documented
+    assert documented == Referral.TRANSITIONS
 
 
 def test_an_expired_referral_cannot_be_accepted_even_before_the_expiry_job_runs(settings):
