@@ -397,14 +397,16 @@ def sealed_prefix(kid: str) -> str:
     return f"{TOKEN_HEAD}{kid}."
 
 
-def full_clean(obj: models.Model) -> None:
-    """``obj.full_clean()`` for models with encrypted fields.
 
-    Django evaluates check constraints in Python by running their condition as SQL with the
-    instance's values; a condition over an encrypted column would then compare plaintext in SQL,
-    which the field refuses. Those constraints are left to the database (which checks the sealed
-    value); every other constraint and all field validation run as usual. Services check such rules
-    first with a readable message.
+class SealedConstraintsMixin:
+    """For models with encrypted fields: leave constraints over encrypted columns to the database.
+
+    Django checks constraints in Python (``full_clean()``, model forms) by running their condition as
+    SQL with the instance's values; a condition over an encrypted column would then compare plaintext
+    in SQL, which the field refuses. Such constraints are still enforced by the database on the sealed
+    value; services check the same rules first, with a readable message. Put it before the model base.
     """
-    obj.full_clean(validate_constraints=False)
-    obj.validate_constraints(exclude={f.name for f in encrypted_fields(type(obj))})
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        sealed = {f.name for f in encrypted_fields(type(self))}  # type: ignore[arg-type]
+        super().validate_constraints(exclude={*(exclude or ()), *sealed})  # type: ignore[misc]

@@ -26,7 +26,13 @@ from simple_history.models import HistoricalRecords
 from accounts.access import Perm, objects_for
 from accounts.models import AdminUnit, Membership, Organisation
 from casework.ethnicity import Ethnicity
-from casework.fields import EncryptedDateField, EncryptedQuerySet, EncryptedTextField, has_encrypted_fields
+from casework.fields import (
+    EncryptedDateField,
+    EncryptedQuerySet,
+    EncryptedTextField,
+    SealedConstraintsMixin,
+    has_encrypted_fields,
+)
 from casework.gbv import GBVType
 from casework.risk import RiskLevel
 
@@ -113,7 +119,7 @@ class SurvivorQuerySet(AuditedQuerySet):
         return self.filter(pk__in=Case.objects.visible_to(membership).values("survivor_id"))
 
 
-class Survivor(Versioned):
+class Survivor(SealedConstraintsMixin, Versioned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.CharField(_("code"), max_length=16, unique=True, default=new_survivor_code, editable=False)
 
@@ -188,8 +194,13 @@ class Survivor(Versioned):
 
 class CaseQuerySet(AuditedQuerySet):
     def visible_to(self, membership: Membership | None) -> CaseQuerySet:
-        """Cases whose full record the membership may see: its trusted address's, via guardian rows."""
-        return objects_for(membership, Perm.CASE_VIEW, self)
+        """Cases whose full record the membership may see: its trusted address's, via guardian rows.
+
+        Only a trusted address's own group ever holds case permissions, so the address filter narrows
+        nothing — it lets PostgreSQL use the address index instead of scanning every permission row.
+        """
+        visible = objects_for(membership, Perm.CASE_VIEW, self)
+        return visible.filter(trusted_address_id=membership.organisation_id) if membership else visible
 
     def supervised_by(self, membership: Membership | None) -> CaseQuerySet:
         """Cases of the trusted addresses in a union supervisor's area — for de-identified lists only."""
@@ -339,7 +350,7 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 # --- Incident ------------------------------------------------------------------------------------
 
 
-class Incident(Versioned):
+class Incident(SealedConstraintsMixin, Versioned):
     class PlaceType(models.TextChoices):
         HOME = "home", _("Her home")
         PERPETRATOR_HOME = "perpetrator_home", _("The perpetrator's home")
@@ -448,7 +459,7 @@ class ConsentQuerySet(AuditedQuerySet):
         return self.filter(withdrawn_on__isnull=True)
 
 
-class Consent(models.Model):
+class Consent(SealedConstraintsMixin, models.Model):
     class Scope(models.TextChoices):
         KEEP_RECORD = "keep_record", _("Keep a record")
         SHARE_POLICE = "share_police", _("Share with the police")
@@ -489,11 +500,6 @@ class Consent(models.Model):
     def __str__(self) -> str:
         return self.get_scope_display()
 
-    def validate_constraints(self, exclude: Any = None) -> None:
-        # consent_guardian_named compares the encrypted column with "", which Python validation cannot
-        # do on plaintext (EncryptionBypassError); consent_give checks the rule, the database enforces it.
-        super().validate_constraints(exclude={*(exclude or ()), "guardian_name"})
-
     @property
     def is_current(self) -> bool:
         return self.withdrawn_on is None
@@ -502,7 +508,7 @@ class Consent(models.Model):
 # --- Risk and safety -----------------------------------------------------------------------------
 
 
-class RiskAssessment(models.Model):
+class RiskAssessment(SealedConstraintsMixin, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="risk_assessments")
     assessed_on = models.DateField(_("date assessed"))
@@ -526,7 +532,7 @@ class RiskAssessment(models.Model):
         return f"{self.get_level_display()} · {self.assessed_on:%d/%m/%Y}"
 
 
-class SafetyPlan(Versioned):
+class SafetyPlan(SealedConstraintsMixin, Versioned):
     class Item(models.TextChoices):
         SAFE_PLACE = "safe_place", _("A safe place to go is agreed")
         EMERGENCY_CONTACTS = "contacts", _("Emergency contacts saved (commune police, hotline 111)")
@@ -558,7 +564,7 @@ class SafetyPlan(Versioned):
 # --- Support -------------------------------------------------------------------------------------
 
 
-class SupportService(Versioned):
+class SupportService(SealedConstraintsMixin, Versioned):
     class Kind(models.TextChoices):
         SHELTER = "shelter", _("Temporary shelter stay")
         COUNSELLING = "counselling", _("Counselling")
@@ -626,7 +632,7 @@ class SupportService(Versioned):
         return (self.check_out - self.check_in).days if self.check_in and self.check_out else None
 
 
-class LivelihoodSupport(Versioned):
+class LivelihoodSupport(SealedConstraintsMixin, Versioned):
     class SupportType(models.TextChoices):
         VOCATIONAL = "vocational", _("Vocational training")
         START_UP = "start_up", _("Start-up capital")
@@ -688,7 +694,7 @@ class LivelihoodSupport(Versioned):
             raise ValidationError({"followed_up_on": _("The follow-up cannot be before the start.")})
 
 
-class CaseNote(models.Model):
+class CaseNote(SealedConstraintsMixin, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
     text = EncryptedTextField(_("note"), max_length=20_000)

@@ -20,7 +20,6 @@ from accounts.models import Membership, Organisation, Role
 from casework import gbv, risk
 from casework.crypto import name_birth_year_index, phone_index
 from casework.deadlines import CHILD_SUPPORT_PLAN_WORKING_DAYS, add_working_days
-from casework.fields import full_clean
 from casework.models import (
     AgeBand,
     Case,
@@ -58,7 +57,7 @@ def _stamp(obj: models.Model, *, by: Membership | None, reason: str) -> None:
 
 
 def _save(obj: models.Model, *, by: Membership | None, reason: str) -> None:
-    full_clean(obj)
+    obj.full_clean()
     _stamp(obj, by=by, reason=reason)
     obj.save()
 
@@ -381,7 +380,7 @@ def service_record(*, case: Case, by: Membership, **fields: Any) -> SupportServi
     _require_case_member(case, by)
     fields.setdefault("provider", case.trusted_address)
     service = SupportService(case=case, recorded_by=by, **fields)
-    full_clean(service)
+    service.full_clean()
     service.nights = service.computed_nights
     _save(service, by=by, reason="support recorded")
     return service
@@ -392,7 +391,7 @@ def service_update(*, service: SupportService, by: Membership, version: int | No
     _require_case_member(service.case, by)
     service = _lock_current(service, version=version)
     _apply(service, fields)
-    full_clean(service)
+    service.full_clean()
     service.nights = service.computed_nights
     service.version += 1
     _save(service, by=by, reason="support updated")

@@ -23,7 +23,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.access import Perm, objects_for
 from accounts.models import AdminUnit, Membership, Organisation, Role
-from casework.fields import EncryptedTextField
+from casework.fields import EncryptedTextField, SealedConstraintsMixin
 from casework.models import AuditedQuerySet, Case, Consent, Versioned
 
 
@@ -164,7 +164,7 @@ class ReferralQuerySet(AuditedQuerySet):
         return dict(self.values_list("status").annotate(n=models.Count("pk")).order_by())
 
 
-class Referral(Versioned):
+class Referral(SealedConstraintsMixin, Versioned):
     class Urgency(models.TextChoices):
         ROUTINE = "routine", _("Routine")
         URGENT = "urgent", _("Urgent — she is in danger now")
@@ -312,7 +312,7 @@ class ReferralService(models.Model):
         return self.get_service_display()
 
 
-class ReferralEvent(models.Model):
+class ReferralEvent(SealedConstraintsMixin, models.Model):
     """Every transition and progress note: who, when, what, with an encrypted note."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -18,7 +18,6 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.access import Perm, can
 from accounts.models import Membership, Organisation, Role, User
-from casework.fields import full_clean
 from casework.models import Case, CaseAccess, Consent
 from casework.services import access_record
 from referrals.models import (
@@ -70,7 +69,7 @@ def referral_create(
     referral = Referral(case=case, from_organisation=case.trusted_address, partner=partner,
                         partner_kind=partner.kind, urgency=urgency, reason=reason, shared_fields=fields,
                         created_by=by)
-    full_clean(referral)
+    referral.full_clean()
     _stamp(referral, by=by, reason="draft created")
     referral.save()
     for service in chosen_services:
@@ -118,7 +117,7 @@ def referral_send(*, referral: Referral, by: Membership, override_reason: str = 
     previous = referral.transition(Action.SEND, by=by, now=now)
     referral.snapshot = json.dumps(take_snapshot(case, referral.shared_fields), ensure_ascii=False)
     referral.version += 1
-    full_clean(referral)
+    referral.full_clean()
     _stamp(referral, by=by, reason="sent with consent override" if referral.consent_override else "sent")
     referral.save()
     _event(referral, action=Action.SEND, from_status=previous, to_status=referral.status, by=by,
