@@ -131,7 +131,10 @@ def can(membership: Membership | None, perm: Perm, obj: models.Model | None = No
     if obj is None:
         return True
     assert membership is not None  # role_allows checked it
-    checker = ObjectPermissionChecker(membership.organisation.group)
+    # Within a request the middleware hands the membership one checker, which caches each object's
+    # permissions, so a page asking several questions about one case reads them once. Elsewhere
+    # (services, commands) every call asks the database afresh.
+    checker = getattr(membership, "permission_checker", None) or ObjectPermissionChecker(membership.organisation.group)
     return checker.has_perm(perm.codename, obj)
 
 

@@ -9,6 +9,7 @@ from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from guardian.core import ObjectPermissionChecker
 
 from accounts.access import TWO_FACTOR_ROLES
 from accounts.models import Membership
@@ -46,9 +47,12 @@ class ActiveMembershipMiddleware:
         memberships: list[Membership] = []
         if request.user.is_authenticated:
             memberships = list(Membership.objects.active().filter(user=request.user).select_related(
-                "organisation", "organisation__area", "organisation__group"))
+                "user", "organisation", "organisation__area", "organisation__group"))
         request.memberships = memberships  # type: ignore[attr-defined]
         request.membership = _acting_membership(request, memberships)  # type: ignore[attr-defined]
+        if request.membership is not None:
+            # Request-scoped cache of object permissions (see accounts.access.can).
+            request.membership.permission_checker = ObjectPermissionChecker(request.membership.organisation.group)
         return self.get_response(request)
 
 

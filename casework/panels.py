@@ -32,10 +32,11 @@ def register_case_panel(panel: CasePanel) -> None:
         _PANELS.append(panel)
 
 
-def render_case_panels(case: Case, membership: Membership, request: Any = None) -> list[SafeString]:
+def render_case_panels(case: Case, membership: Membership) -> list[SafeString]:
+    """Panels render without the request (no context processors run twice); they hold links, not forms."""
     rendered = []
     for panel in sorted(_PANELS, key=lambda p: p.order):
         context = panel.context(case, membership)
         if context is not None:
-            rendered.append(render_to_string(panel.template_name, {"case": case, **context}, request=request))
+            rendered.append(render_to_string(panel.template_name, {"case": case, **context}))
     return rendered

@@ -308,7 +308,7 @@ def _render_detail(
         "support_form": support_form,
         "intake_next": intake_next,
         # Sections other apps add (referrals), without casework importing them.
-        "panels": render_case_panels(case, membership, request),
+        "panels": render_case_panels(case, membership),
     })
 
 
