@@ -17,6 +17,7 @@ errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,17 @@ class Submitted:
         return self.record is not None
 
 
+def submit(request: HttpRequest, form: Any, write: Callable[[dict[str, Any]], Any]) -> Submitted:
+    """On a POST with a valid form, call ``write(cleaned_data)`` (a service); a refusal by the service
+    (a rule, a stale version) becomes a form error, so everything typed is shown again."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return Submitted(form, write(form.cleaned_data))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return Submitted(form)
+
+
 # --- Survivor -------------------------------------------------------------------------------------
 
 
@@ -107,15 +119,11 @@ def survivor_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
     survivor = case.survivor
     form = survivor_form(request, bound_data(request), instance=survivor)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.survivor_update(survivor=survivor, by=acting(request),
-                                     version=form.cleaned_data["version"], **form.survivor_fields())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            _saved(request)
-            return _to_case(case)
+    result = submit(request, form, lambda data: services.survivor_update(
+        survivor=survivor, by=acting(request), version=data["version"], **form.survivor_fields()))
+    if result.saved:
+        _saved(request)
+        return _to_case(case)
     _log_read(request, case, "survivor form")
     return _render(request, "survivor_form.html", case, form)
 
@@ -125,15 +133,8 @@ def survivor_edit(request: HttpRequest, pk: Any) -> HttpResponse:
 
 def submit_incident(request: HttpRequest, case: Case) -> Submitted:
     form = IncidentForm(bound_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            incident = services.incident_record(case=case, by=acting(request), answers=form.answers(),
-                                                **form.record_fields())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return Submitted(form, incident)
-    return Submitted(form)
+    return submit(request, form, lambda data: services.incident_record(
+        case=case, by=acting(request), answers=form.answers(), **form.record_fields()))
 
 
 @requires(Perm.CASE_CHANGE)
@@ -153,17 +154,13 @@ def incident_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse
                                          perm=Perm.CASE_CHANGE)
     saved_type = incident.get_gbv_type_display()
     form = IncidentForm(bound_data(request), instance=incident)
-    if request.method == "POST" and form.is_valid():
-        try:
-            incident = services.incident_update(incident=incident, by=acting(request),
-                                                version=form.cleaned_data["version"], answers=form.answers(),
-                                                **form.record_fields())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Incident saved. GBVIMS type: %(type)s.")
-                             % {"type": incident.get_gbv_type_display()})
-            return _to_case(case)
+    result = submit(request, form, lambda data: services.incident_update(
+        incident=incident, by=acting(request), version=data["version"], answers=form.answers(),
+        **form.record_fields()))
+    if result.saved:
+        messages.success(request, _("Incident saved. GBVIMS type: %(type)s.")
+                         % {"type": result.record.get_gbv_type_display()})
+        return _to_case(case)
     _log_read(request, case, "incident form")
     return _render(request, "incident_form.html", case, form, record=incident, gbv_type=saved_type)
 
@@ -220,16 +217,12 @@ def consent_withdraw(request: HttpRequest, pk: Any, record_pk: Any) -> HttpRespo
     case, consent = get_case_record_for(acting(request), Consent, case_pk=pk, pk=record_pk,
                                         perm=Perm.CASE_CHANGE)
     form = ConsentWithdrawForm(bound_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_withdraw(consent=consent, by=acting(request),
-                                      on=form.cleaned_data["withdrawn_on"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Consent withdrawn: %(scope)s. It no longer applies from now on.")
-                             % {"scope": consent.get_scope_display()})
-            return _to_case(case)
+    result = submit(request, form, lambda data: services.consent_withdraw(
+        consent=consent, by=acting(request), on=data["withdrawn_on"]))
+    if result.saved:
+        messages.success(request, _("Consent withdrawn: %(scope)s. It no longer applies from now on.")
+                         % {"scope": consent.get_scope_display()})
+        return _to_case(case)
     return _render(request, "consent_withdraw.html", case, form, consent=consent,
                    submit_label=_("Withdraw consent"))
 
@@ -239,18 +232,12 @@ def consent_withdraw(request: HttpRequest, pk: Any, record_pk: Any) -> HttpRespo
 
 def submit_risk(request: HttpRequest, case: Case) -> Submitted:
     form = RiskForm(bound_data(request))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            assessment = services.risk_assess(case=case, by=acting(request), answers=form.answers(),
-                                              assessed_on=data["assessed_on"], raise_to=data["raise_to"],
-                                              notes=data["notes"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            return Submitted(form)
-        _risk_messages(request, assessment, data["raise_to"])
-        return Submitted(form, assessment)
-    return Submitted(form)
+    result = submit(request, form, lambda data: services.risk_assess(
+        case=case, by=acting(request), answers=form.answers(), assessed_on=data["assessed_on"],
+        raise_to=data["raise_to"], notes=data["notes"]))
+    if result.saved:
+        _risk_messages(request, result.record, form.cleaned_data["raise_to"])
+    return result
 
 
 def _risk_messages(request: HttpRequest, assessment: RiskAssessment, raise_to: str) -> None:
@@ -276,16 +263,11 @@ def safety_plan_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
     plan = SafetyPlan.objects.filter(case=case).first()
     form = SafetyPlanForm(bound_data(request), plan=plan)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.safety_plan_save(case=case, by=acting(request), version=data["version"],
-                                      checklist=data["checklist"], plan=data["plan"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            _saved(request)
-            return _to_case(case)
+    result = submit(request, form, lambda data: services.safety_plan_save(
+        case=case, by=acting(request), version=data["version"], checklist=data["checklist"], plan=data["plan"]))
+    if result.saved:
+        _saved(request)
+        return _to_case(case)
     if plan is not None:
         _log_read(request, case, "safety plan form")
     return _render(request, "safety_plan_form.html", case, form, record=plan)
@@ -296,14 +278,8 @@ def safety_plan_edit(request: HttpRequest, pk: Any) -> HttpResponse:
 
 def submit_service(request: HttpRequest, case: Case) -> Submitted:
     form = ServiceForm(bound_data(request), address=case.trusted_address)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service = services.service_record(case=case, by=acting(request), **form.record_fields())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return Submitted(form, service)
-    return Submitted(form)
+    return submit(request, form, lambda data: services.service_record(
+        case=case, by=acting(request), **form.record_fields()))
 
 
 @requires(Perm.CASE_CHANGE)
@@ -321,15 +297,11 @@ def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     case, service = get_case_record_for(acting(request), SupportService, case_pk=pk, pk=record_pk,
                                         perm=Perm.CASE_CHANGE)
     form = ServiceForm(bound_data(request), instance=service, address=case.trusted_address)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.service_update(service=service, by=acting(request),
-                                    version=form.cleaned_data["version"], **form.record_fields())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            _saved(request)
-            return _to_case(case)
+    result = submit(request, form, lambda data: services.service_update(
+        service=service, by=acting(request), version=data["version"], **form.record_fields()))
+    if result.saved:
+        _saved(request)
+        return _to_case(case)
     _log_read(request, case, "support form")
     return _render(request, "service_form.html", case, form, record=service)
 
@@ -338,14 +310,11 @@ def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
 def livelihood_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
     form = LivelihoodForm(bound_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.livelihood_record(case=case, by=acting(request), **form.record_fields())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            _saved(request)
-            return _to_case(case)
+    result = submit(request, form, lambda data: services.livelihood_record(
+        case=case, by=acting(request), **form.record_fields()))
+    if result.saved:
+        _saved(request)
+        return _to_case(case)
     return _render(request, "livelihood_form.html", case, form)
 
 
@@ -354,15 +323,11 @@ def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpRespon
     case, support = get_case_record_for(acting(request), LivelihoodSupport, case_pk=pk, pk=record_pk,
                                         perm=Perm.CASE_CHANGE)
     form = LivelihoodForm(bound_data(request), instance=support)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.livelihood_update(support=support, by=acting(request),
-                                       version=form.cleaned_data["version"], **form.record_fields())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            _saved(request)
-            return _to_case(case)
+    result = submit(request, form, lambda data: services.livelihood_update(
+        support=support, by=acting(request), version=data["version"], **form.record_fields()))
+    if result.saved:
+        _saved(request)
+        return _to_case(case)
     _log_read(request, case, "livelihood form")
     return _render(request, "livelihood_form.html", case, form, record=support)
 
@@ -374,13 +339,8 @@ def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpRespon
 def note_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
     form = NoteForm(bound_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.note_add(case=case, by=acting(request), text=form.cleaned_data["text"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Note added."))
-            return _to_case(case)
+    if submit(request, form, lambda data: services.note_add(case=case, by=acting(request), text=data["text"])).saved:
+        messages.success(request, _("Note added."))
+        return _to_case(case)
     return _render(request, "note_form.html", case, form)
 
