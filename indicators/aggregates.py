@@ -157,13 +157,24 @@ def counted_cases() -> models.QuerySet[Case]:
     return Case.objects.filter(consented("pk"))
 
 
-def person(prefix: str = "") -> Coalesce:
+class PersonKey(models.Func):
+    """Compared byte by byte on PostgreSQL (``COLLATE "C"``): the key is a hex digest or an id, so the
+    locale's collation would only make ``COUNT(DISTINCT …)`` slower."""
+
+    template = "%(expressions)s"
+    output_field = models.CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template='(%(expressions)s) COLLATE "C"', **extra)
+
+
+def person(prefix: str = "") -> PersonKey:
     """One key per person: the keyed blind index of name and birth year, so that a survivor recorded at
     two trusted addresses counts once; the survivor row's id where the index could not be made."""
-    return Coalesce(
+    return PersonKey(Coalesce(
         NullIf(F(f"{prefix}survivor__name_birth_year_index"), Value("")),
         Cast(F(f"{prefix}survivor_id"), output_field=models.CharField()),
-    )
+    ))
 
 
 def persons(prefix: str = "", condition: Q | None = None) -> dict[str, Count]:
@@ -199,22 +210,34 @@ def _tally(
     children: bool,
     group: str | None = None,
     measures: Mapping[str, Any],
+    child_measures: Mapping[str, Any] | None = None,
     row: str = "all",
 ) -> Tallies:
-    """One or two GROUP BY queries: the area as a whole and, with ``children``, per child unit."""
+    """One or two GROUP BY queries: the area as a whole and, with ``children``, per child unit
+    (``child_measures``, when the child columns need fewer figures)."""
     result: Tallies = {}
-    shapes: list[tuple[bool, models.QuerySet]] = [(False, queryset)]
+    shapes: list[tuple[bool, models.QuerySet, Mapping[str, Any]]] = [(False, queryset, measures)]
     if children:
-        shapes.append((True, queryset.annotate(bucket=child_bucket(area, path))))
-    for by_child, qs in shapes:
+        shapes.append((True, queryset.annotate(bucket=child_bucket(area, path)), child_measures or measures))
+    for by_child, qs, wanted in shapes:
         keys = ([group] if group else []) + (["bucket"] if by_child else [])
         # GROUP BY the breakdown (and child unit); or one aggregate row for the area as a whole.
-        rows = qs.values(*keys).annotate(**measures).order_by() if keys else [qs.aggregate(**measures)]
+        rows = qs.values(*keys).annotate(**wanted).order_by() if keys else [qs.aggregate(**wanted)]
         for values in rows:
             column = values.get("bucket", area.path) if by_child else area.path
             row_key = f"{row}:{values[group] if values[group] is not None else 'none'}" if group else row
-            result[(row_key, column)] = {name: values[name] for name in measures}
+            result[(row_key, column)] = {name: values[name] for name in wanted}
     return result
+
+
+def _per_row(rows: Mapping[str, Q | None], measures: Any) -> dict[str, Any]:
+    """Filtered aggregates, one set per row (``"<row>|<measure>"``), so that one scan gives every row of
+    a breakdown; :func:`_unpack` turns them back into rows."""
+    found: dict[str, Any] = {}
+    for row, condition in rows.items():
+        for name, aggregate in measures(condition).items():
+            found[f"{row}|{name}"] = aggregate
+    return found
 
 
 def _merge(*parts: Tallies) -> Tallies:
@@ -241,25 +264,24 @@ CASE_PATH = "trusted_address__area__path"
 
 
 def survivor_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    """People supported (with a new case in the period), in total and by each breakdown."""
+    """People supported (with a new case in the period), in total and by each breakdown: one scan for
+    every breakdown but ethnicity (filtered counts), one for ethnicity (GROUP BY); each for the area and,
+    with ``children``, per child unit."""
     cases = new_cases(area, period)
     common = {"area": area, "path": CASE_PATH, "children": children}
-    flags = {f"harm:{key}": Q(**{f"incidents__{field}": True}) for key, field in HARMS}
-    flags.update({f"ctx:{name}": Q(**{f"incidents__{name}": True}) for name in CONTEXTS})
-    flag_measures: dict[str, Any] = {}
-    for key, condition in flags.items():
-        flag_measures[f"{key}|persons"] = Count(person(), distinct=True, filter=condition)
-        flag_measures[f"{key}|addresses"] = Count("trusted_address", distinct=True, filter=condition)
-    minority = ~Q(survivor__ethnicity__in=NOT_MINORITY)
+    rows: dict[str, Q | None] = {"all": None}
+    rows |= {f"gbv:{value}": Q(incidents__gbv_type=value) for value in GBVType.values}
+    rows["gbv:none"] = Q(incidents__isnull=True)
+    rows |= {f"harm:{key}": Q(**{f"incidents__{field}": True}) for key, field in HARMS}
+    rows |= {f"ctx:{name}": Q(**{f"incidents__{name}": True}) for name in CONTEXTS}
+    rows |= {f"sex:{value}": Q(survivor__sex=value) for value in Sex.values}
+    rows |= {f"age:{value}": Q(age_band=value) for value in AgeBand.values}
+    rows |= {f"dis:{value}": Q(survivor__disability=value) for value in YesNoUnknown.values}
+    rows[f"eth:{MINORITY}"] = ~Q(survivor__ethnicity__in=NOT_MINORITY)
     return _merge(
-        _tally(cases, measures=persons(), **common),
-        _tally(cases, group="incidents__gbv_type", row="gbv", measures=persons(), **common),
-        _unpack(_tally(cases, measures=flag_measures, row="flags", **common)),
-        _tally(cases, group="survivor__sex", row="sex", measures=persons(), **common),
-        _tally(cases, group="age_band", row="age", measures=persons(), **common),
+        _unpack(_tally(cases, measures=_per_row(rows, lambda condition: persons(condition=condition)),
+                       row="sv", **common)),
         _tally(cases, group="survivor__ethnicity", row="eth", measures=persons(), **common),
-        _tally(cases, row=f"eth:{MINORITY}", measures=persons(condition=minority), **common),
-        _tally(cases, group="survivor__disability", row="dis", measures=persons(), **common),
     )
 
 
@@ -335,28 +357,28 @@ def excluded_tallies(area: AdminUnit, period: Period) -> Tallies:
 
 
 def support_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    """Per kind of support: people, services, shelter nights and amounts, for support given in the period."""
+    """Per kind of support: people, services, shelter nights and amounts, for support given in the period
+    (one scan for the area, one per child unit)."""
     services = SupportService.objects.filter(
         consented("case_id"),
         provided_on__gte=period.start,
         provided_on__lte=period.end,
         case__trusted_address__area__path__startswith=area.path,
     )
-    measures = {
-        **persons("case__"),
-        "services": Count("pk"),
-        "nights": Coalesce(Sum("nights"), 0),
-        "amount": Coalesce(Sum("amount_vnd"), 0),
-    }
-    common = {"area": area, "path": f"case__{CASE_PATH}", "children": children, "measures": measures}
-    emergency = services.filter(
-        kind__in=[SupportService.Kind.EMERGENCY_MATERIAL, SupportService.Kind.EMERGENCY_CASH]
-    )
-    return _merge(
-        _tally(services, **common),
-        _tally(services, group="kind", row="kind", **common),
-        _tally(emergency, row="emergency", **common),
-    )
+    rows: dict[str, Q | None] = {"all": None}
+    rows |= {f"kind:{kind}": Q(kind=kind) for kind in SupportService.Kind.values}
+    rows["emergency"] = Q(kind__in=[SupportService.Kind.EMERGENCY_MATERIAL, SupportService.Kind.EMERGENCY_CASH])
+
+    def measures(condition: Q | None) -> dict[str, Any]:
+        return {
+            **persons("case__", condition),
+            "services": Count("pk", filter=condition),
+            "nights": Coalesce(Sum("nights", filter=condition), 0),
+            "amount": Coalesce(Sum("amount_vnd", filter=condition), 0),
+        }
+
+    return _unpack(_tally(services, area=area, path=f"case__{CASE_PATH}", children=children, row="sp",
+                          measures=_per_row(rows, measures)))
 
 
 # --- Referrals ---------------------------------------------------------------------------------------
@@ -372,12 +394,10 @@ class Median(models.Aggregate):
     allow_distinct = False
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)",
-            **extra,
-        )
+        # On a copy: Aggregate.as_sql passes ``template`` on itself when there is a filter.
+        clone = self.copy()
+        clone.template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+        return clone.as_sql(compiler, connection, **extra)
 
 
 class HoursBetween(models.Func):
@@ -439,56 +459,36 @@ def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tall
     referrals = referrals_sent(area, period)
     path = f"case__{CASE_PATH}"
     outcomes = {
-        "sent": Count("pk"),
-        "accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
-        "completed": Count("pk", filter=Q(status=Status.COMPLETED)),
-        "declined": Count("pk", filter=Q(status=Status.DECLINED)),
-        "expired": Count("pk", filter=Q(status=Status.EXPIRED)),
-        "other": Count("pk", filter=WAITING_OR_WITHDRAWN),
-        "hours": Median(HoursBetween("sent_at", "accepted_at"), filter=Q(accepted_at__isnull=False)),
-        "partners": Count("partner", distinct=True),
+        "accepted": Q(accepted_at__isnull=False),
+        "completed": Q(status=Status.COMPLETED),
+        "declined": Q(status=Status.DECLINED),
+        "expired": Q(status=Status.EXPIRED),
+        "other": WAITING_OR_WITHDRAWN,
     }
-    outcome_addresses = {
-        f"{name}_addresses": Count("case__trusted_address", distinct=True, filter=condition)
-        for name, condition in (
-            ("accepted", Q(accepted_at__isnull=False)),
-            ("completed", Q(status=Status.COMPLETED)),
-            ("declined", Q(status=Status.DECLINED)),
-            ("expired", Q(status=Status.EXPIRED)),
-            ("other", WAITING_OR_WITHDRAWN),
-        )
-    }
+    rows: dict[str, Q | None] = {"all": None}
+    rows |= {f"partner:{kind}": Q(partner_kind=kind) for kind in PARTNER_KINDS}
+
+    def people(condition: Q | None) -> dict[str, Any]:
+        return persons("case__", condition)
+
+    def everything(condition: Q | None) -> dict[str, Any]:
+        def both(extra: Q) -> Q:
+            return extra & condition if condition is not None else extra
+
+        found = {**people(condition), "sent": Count("pk", filter=condition),
+                 "partners": Count("partner", distinct=True, filter=condition),
+                 "hours": Median(HoursBetween("sent_at", "accepted_at"), filter=both(Q(accepted_at__isnull=False)))}
+        for name, outcome in outcomes.items():
+            found[name] = Count("pk", filter=both(outcome))
+            found[f"{name}_addresses"] = Count("case__trusted_address", distinct=True, filter=both(outcome))
+        return found
+
     by_service = {**persons("case__"), "referrals": Count("pk", distinct=True)}
     return _merge(
-        _tally(referrals, area=area, path=path, children=children, measures=persons("case__")),
-        _tally(
-            referrals,
-            area=area,
-            path=path,
-            children=children,
-            group="partner_kind",
-            row="partner",
-            measures=persons("case__"),
-        ),
-        _tally(referrals, area=area, path=path, children=False, measures={**outcomes, **outcome_addresses}),
-        _tally(
-            referrals,
-            area=area,
-            path=path,
-            children=False,
-            group="partner_kind",
-            row="partner",
-            measures={**outcomes, **outcome_addresses},
-        ),
-        _tally(
-            referrals,
-            area=area,
-            path=path,
-            children=False,
-            group="services__service",
-            row="service",
-            measures=by_service,
-        ),
+        _unpack(_tally(referrals, area=area, path=path, children=children, row="rf",
+                       measures=_per_row(rows, everything), child_measures=_per_row(rows, people))),
+        _tally(referrals, area=area, path=path, children=False, group="services__service", row="service",
+               measures=by_service),
     )
 
 
