@@ -100,3 +100,17 @@ def signed_in(membership: Membership) -> Client:
 @pytest.fixture
 def client_for():
     return signed_in
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """Tests marked ``postgres_only`` exercise PostgreSQL's own SQL: they are deselected (not skipped)
+    on SQLite, and `.ci/run` runs the whole suite on PostgreSQL too."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres_only") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgres_only") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept

@@ -61,10 +61,8 @@ def test_every_figure_equals_the_expectation_computed_from_the_generated_cases(w
             continue  # derived from two checked cells, below
         want = expect.get(cell_id, None if _column == "hours" else 0)
         got = cell.value
-        if _column == "hours" and want is not None and got is not None:
-            ok = abs(got - want) < 0.01
-        else:
-            ok = got == want
+        hours = _column == "hours" and want is not None and got is not None
+        ok = abs(got - want) < 0.01 if hours else got == want
         checked += 1
         if not ok:
             mismatches.append((cell_id, got, want))

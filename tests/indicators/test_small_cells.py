@@ -119,7 +119,6 @@ def test_the_xlsx_shows_less_than_five_and_a_complementary_cell(cast, commune):
     assert texts and all(cell.data_type == "s" for cell in texts)
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
 def test_the_pdf_shows_less_than_five_and_a_complementary_cell(cast, commune, tmp_path: Path):
     response = signed_in(cast.supervisor).get(reverse("indicators:download-pdf"), commune)
     assert response["Content-Type"] == "application/pdf"

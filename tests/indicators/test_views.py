@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -88,10 +89,12 @@ def test_an_unknown_period_is_answered_400_with_the_reason_next_to_the_field(cas
 
 
 def test_a_period_that_has_not_started_is_refused(cast):
-    today_year = int(this_year())
-    if today_year >= periods.LAST_YEAR:
-        pytest.skip("no future year inside the programme")
-    response = signed_in(cast.analyst).get(reverse("indicators:dashboard"), {"period": str(today_year + 1)})
+    import time_machine
+
+    # Inside the programme (2021–2030) whatever today's date, so that next year is a valid period.
+    with time_machine.travel(dt.datetime(periods.LAST_YEAR - 2, 6, 1, tzinfo=dt.UTC)):
+        next_year = str(periods.LAST_YEAR - 1)
+        response = signed_in(cast.analyst).get(reverse("indicators:dashboard"), {"period": next_year})
     assert response.status_code == 400
     assert response.context["form"].errors["period"] == [
         vietnamese("This period has not started yet; choose one that has.")
