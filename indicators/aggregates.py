@@ -443,6 +443,22 @@ def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> No
 connection_created.connect(register_sqlite_functions, dispatch_uid="indicators.sqlite_median")
 
 
+def on_consent_withdrawn(consent: Consent, by: Any) -> None:
+    """A withdrawn consent to statistics outdates every cached report (casework calls this inside the
+    withdrawal's transaction)."""
+    if consent.scope == Consent.Scope.STATISTICS:
+        from indicators.models import StatisticsVersion
+
+        StatisticsVersion.bump()
+
+
+def register_consent_hook() -> None:
+    from casework import services
+
+    if on_consent_withdrawn not in services.consent_withdrawal_hooks:
+        services.consent_withdrawal_hooks.append(on_consent_withdrawn)
+
+
 def referrals_sent(area: AdminUnit, period: Period) -> models.QuerySet[Referral]:
     start, end = _bounds(period)
     return Referral.objects.filter(

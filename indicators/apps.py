@@ -10,9 +10,10 @@ class IndicatorsConfig(AppConfig):
         from accounts.access import Perm
         from accounts.demo import register_builder
         from accounts.navigation import Tile, register_tile
-        from indicators import aggregates  # noqa: F401 - registers SQLite's median aggregate
+        from indicators import aggregates  # also registers SQLite's median aggregate
         from indicators.demo import build_demo_targets
 
+        aggregates.register_consent_hook()
         register_tile(
             Tile(
                 perm=Perm.INDICATORS_VIEW,

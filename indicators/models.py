@@ -80,3 +80,27 @@ class PlanTarget(models.Model):
     @property
     def indicator_info(self) -> catalogue.Indicator:
         return catalogue.get(self.indicator)
+
+
+class StatisticsVersion(models.Model):
+    """One row, bumped whenever a survivor withdraws her consent to anonymised statistics: cached
+    reports carry the version they were built at, so a withdrawal takes effect in the next report."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("statistics version")
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def current(cls) -> int:
+        return cls.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls) -> None:
+        # A counter, not a record: no history, and a single UPDATE so concurrent bumps add up.
+        if not cls.objects.filter(pk=1).update(value=models.F("value") + 1):
+            cls.objects.get_or_create(pk=1, defaults={"value": 1})

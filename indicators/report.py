@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.utils import formats, timezone
+from django.core.cache import cache
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import AdminUnit
 from indicators import aggregates, areas, catalogue
 from indicators.catalogue import Group, Unit
-from indicators.models import PlanTarget
+from indicators.models import PlanTarget, StatisticsVersion
 from indicators.periods import Period
 from indicators.suppression import Cell, Kind, Mark, Relation, suppress
 
@@ -374,6 +375,23 @@ def build_report(
     report.targets = _targets(report)
     if cache is not None:
         cache[key] = report
+    return report
+
+
+def get_report(area: AdminUnit, period: Period) -> Report:
+    """The report, from the cache when one was built less than ``INDICATORS_CACHE_SECONDS`` ago in
+    this language and since the last withdrawal of a consent to statistics; built (and cached)
+    otherwise. A million-case province takes seconds to count; its analyst's next page should not."""
+    seconds = int(getattr(settings, "INDICATORS_CACHE_SECONDS", 0))
+    if seconds <= 0:
+        return build_report(area, period)
+    k = min_cell()
+    key = (f"indicators:report:{area.pk}:{period.code}:{k}:{translation.get_language()}:"
+           f"{StatisticsVersion.current()}")
+    report = cache.get(key)
+    if report is None:
+        report = build_report(area, period, k=k)
+        cache.set(key, report, seconds)
     return report
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import Perm, requires
 from indicators import dhis2, exports
 from indicators.forms import ReportForm
-from indicators.report import Report, build_report
+from indicators.report import Report, get_report
 
 
 def _form(request: HttpRequest, data: object) -> ReportForm:
@@ -30,7 +30,7 @@ def _picked(request: HttpRequest, data: object) -> tuple[ReportForm, Report | No
     form = _form(request, data)
     if not form.is_valid():
         return form, None
-    return form, build_report(form.cleaned_data["area"], form.cleaned_data["period"])
+    return form, get_report(form.cleaned_data["area"], form.cleaned_data["period"])
 
 
 def _refused(request: HttpRequest, form: ReportForm) -> HttpResponse:
@@ -75,7 +75,7 @@ def _download(  # type: ignore[no-untyped-def]
             return _refused(request, form)
         # The PDF is the union's periodic report, written in Vietnamese whatever the reader's language.
         with translation.override(language or translation.get_language()):
-            report = build_report(form.cleaned_data["area"], form.cleaned_data["period"])
+            report = get_report(form.cleaned_data["area"], form.cleaned_data["period"])
             content = render_bytes(report)
         return _attachment(content, content_type, report, suffix)
 
