@@ -305,3 +305,6 @@ DHIS2_TIMEOUT_SECONDS = env_int("DHIS2_TIMEOUT_SECONDS", 30, minimum=1)
 DHIS2_MAPPING_FILE = env_str("DHIS2_MAPPING_FILE")
 if PRODUCTION and DHIS2_URL and not DHIS2_URL.startswith("https://"):
     raise ImproperlyConfigured("DHIS2_URL must use https:// in production: it carries a password.")
+# Built reports are kept this long (seconds; 0: always rebuilt), per area, period and language; a
+# withdrawn consent to statistics outdates them at once. Set CACHES to a shared cache in production.
+INDICATORS_CACHE_SECONDS = env_int("INDICATORS_CACHE_SECONDS", 900, minimum=0)
