@@ -48,11 +48,15 @@ def rule_points(k: int) -> list[str]:
             "A person with cases at several trusted addresses is counted once (matched by a keyed index, "
             "without reading any name)."
         ),
-        _("A count of people from 1 to %(last)s is shown as “<%(k)s”, never as a number. Zero is shown.")
-        % {"k": k, "last": k - 1},
         _(
-            "A figure about people that comes from fewer than two trusted addresses is hidden (“×”), so that "
-            "no figure is the caseload of a single trusted address. The finest area reported is the commune."
+            "A count of people below %(k)s, zero included, is shown as “<%(k)s”, never as a number: “<%(k)s” "
+            "does not even say whether anybody is there. Counts of services and referrals are treated the same "
+            "way."
+        )
+        % {"k": k},
+        _(
+            "A count of people that comes from fewer than two trusted addresses is hidden (“×”), so that no "
+            "figure is the caseload of a single trusted address. The finest area reported is the commune."
         ),
         _(
             "Where a hidden figure could be worked out from a total and the other cells, more cells are "
