@@ -402,14 +402,26 @@ def _time(label: str, action: Callable[[], Any], *, repeats: int, warmup: int = 
         action()
         runs.append((time.perf_counter() - began) * 1000)
     runs.sort()
-    return Timing(
-        label,
-        statistics.median(runs),
-        runs[int(0.9 * (len(runs) - 1))],
-        len(queries),
-        sum(float(q["time"]) for q in queries) * 1000,
-        runs,
-    )
+    median = statistics.median(runs) if runs else 0.0
+    p90 = runs[int(0.9 * (len(runs) - 1))] if runs else 0.0
+    return Timing(label, median, p90, len(queries), sum(float(q["time"]) for q in queries) * 1000, runs)
+
+
+def _time_pair(
+    first: tuple[str, Callable[[], Any]], second: tuple[str, Callable[[], Any]], *, repeats: int,
+) -> list[Timing]:
+    """Two measurements taken alternately (A, B, A, B…), each with its query count and SQL time."""
+    figures = [_time(label, action, repeats=0) for label, action in (first, second)]
+    for _ in range(repeats):
+        for figure, (_label, action) in zip(figures, (first, second), strict=True):
+            began = time.perf_counter()
+            action()
+            figure.runs.append((time.perf_counter() - began) * 1000)
+    for figure in figures:
+        figure.runs.sort()
+        figure.median_ms = statistics.median(figure.runs)
+        figure.p90_ms = figure.runs[int(0.9 * (len(figure.runs) - 1))]
+    return figures
 
 
 def signed_in_client(membership: Any) -> Any:
@@ -468,19 +480,11 @@ def measure(*, repeats: int, period_code: str | None = None) -> dict[str, Any]:
     cold = override_settings(INDICATORS_CACHE_SECONDS=0)
     cold.enable()
     with translation.override("vi"):
-        timings.append(
-            _time(
-                "province: aggregates through the ORM (indicators/aggregates.py)",
-                aggregates_only,
-                repeats=repeats,
-            )
-        )
-        timings.append(
-            _time(
-                "province: hand-written SQL, same aggregates",
-                lambda: hand_sql(province, period),
-                repeats=repeats,
-            )
+        # Taken in turns, so that both see the same load on a shared machine.
+        timings += _time_pair(
+            ("province: aggregates through the ORM (indicators/aggregates.py)", aggregates_only),
+            ("province: hand-written SQL, same aggregates", lambda: hand_sql(province, period)),
+            repeats=repeats,
         )
         timings.append(
             _time(

@@ -236,7 +236,12 @@ KEY_FIGURES = (
 )
 
 
-def report_context(report: Report) -> dict[str, object]:
+# A printed A4 page holds this many columns of figures; wider area tables print their total column only
+# (every column is in the XLSX and CSV files, and the charts show the areas).
+PDF_MAX_COLUMNS = 8
+
+
+def report_context(report: Report, *, max_columns: int | None = None) -> dict[str, object]:
     section_charts = charts.section_charts(report)
     return {
         "report": report,
@@ -246,7 +251,7 @@ def report_context(report: Report) -> dict[str, object]:
             (
                 section,
                 section_charts.get(section.group.value, []),
-                [table_view(report, table) for table in section.tables],
+                [table_view(report, table, max_columns=max_columns) for table in section.tables],
             )
             for section in report.sections
         ],
@@ -257,18 +262,23 @@ def report_context(report: Report) -> dict[str, object]:
     }
 
 
-def table_view(report: Report, table: Table) -> dict[str, object]:
-    """A table ready for a template: header labels and, per row, the figures."""
+def table_view(report: Report, table: Table, *, max_columns: int | None = None) -> dict[str, object]:
+    """A table ready for a template: its columns and, per row, the figures. With ``max_columns``, an
+    area table wider than that keeps its total column only."""
+    columns = table.columns
+    narrowed = bool(max_columns and len(columns) > max_columns and columns[0].is_total)
+    if narrowed:
+        columns = columns[:1]
     return {
         "table": table,
+        "columns": columns,
+        "narrowed": narrowed,
         "rows": [
             (
                 row,
                 [
-                    report.figure(table.cell(row.key, column.key))
-                    if table.cell(row.key, column.key)
-                    else None
-                    for column in table.columns
+                    report.figure(table.cell(row.key, column.key)) if table.cell(row.key, column.key) else None
+                    for column in columns
                 ],
             )
             for row in table.rows
@@ -279,4 +289,5 @@ def table_view(report: Report, table: Table) -> dict[str, object]:
 def to_pdf(report: Report) -> bytes:
     from casework.pdf import render_pdf
 
-    return render_pdf(render_to_string("indicators/pdf/report.html", report_context(report)))
+    return render_pdf(render_to_string("indicators/pdf/report.html",
+                                       report_context(report, max_columns=PDF_MAX_COLUMNS)))
