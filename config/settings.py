@@ -308,3 +308,7 @@ if PRODUCTION and DHIS2_URL and not DHIS2_URL.startswith("https://"):
 # Built reports are kept this long (seconds; 0: always rebuilt), per area, period and language; a
 # withdrawn consent to statistics outdates them at once. Set CACHES to a shared cache in production.
 INDICATORS_CACHE_SECONDS = env_int("INDICATORS_CACHE_SECONDS", 900, minimum=0)
+# Reports read their figures from the statistics snapshot that `manage.py indicators_refresh` counts
+# (schedule it, e.g. hourly); a snapshot older than this many hours is ignored and reports are counted
+# live, so figures never silently freeze when the schedule stops.
+INDICATORS_SNAPSHOT_MAX_AGE_HOURS = env_int("INDICATORS_SNAPSHOT_MAX_AGE_HOURS", 26, minimum=1)

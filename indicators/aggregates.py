@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
 from django.db.backends.signals import connection_created
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import (
     Cast,
     Coalesce,
     Left,
+    Length,
     NullIf,
     StrIndex,
     Substr,
@@ -52,7 +54,7 @@ from casework.models import (
     SupportService,
     YesNoUnknown,
 )
-from indicators.periods import Period
+from indicators.periods import PHASES, Period, phase
 from referrals.models import Referral, Service, Status
 
 Key = tuple[str, str]
@@ -202,32 +204,124 @@ def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def _tally(
-    queryset: models.QuerySet,
-    *,
-    area: AdminUnit,
-    path: str,
-    children: bool,
-    group: str | None = None,
-    measures: Mapping[str, Any],
-    child_measures: Mapping[str, Any] | None = None,
-    row: str = "all",
-) -> Tallies:
-    """One or two GROUP BY queries: the area as a whole and, with ``children``, per child unit
-    (``child_measures``, when the child columns need fewer figures)."""
+@dataclass(frozen=True)
+class Spec:
+    """A population and what to count in it, before it is limited to an area and a period.
+
+    The same spec is counted two ways: for one area and one period, with its child units as columns
+    (:func:`_live`, what a report asks for), or for every period of a kind and every administrative
+    unit at a depth at once (:func:`grouped`, what the statistics snapshot stores). Both are GROUP BY
+    queries over the same rows with the same aggregates, so they give the same figures.
+    """
+
+    queryset: models.QuerySet
+    date: str | None  # the field that places a row in a period (None: rows already limited to it)
+    path: str  # the path of the administrative unit of the row's trusted address
+    measures: Mapping[str, Any]
+    row: str = "all"
+    group: str | None = None  # also GROUP BY this field: rows "<row>:<value>"
+    per_row: bool = False  # measures named "<row>|<measure>" (see _per_row)
+    child_measures: Mapping[str, Any] | None = None  # fewer figures for the child columns
+    by_child: bool = True  # per child unit too, when a report has child columns
+    is_datetime: bool = False
+
+    def limited(self, area: AdminUnit, period: Period) -> models.QuerySet:
+        if self.date is None:
+            when = {}
+        elif self.is_datetime:
+            start, end = _bounds(period)
+            when = {f"{self.date}__gte": start, f"{self.date}__lt": end}
+        else:
+            when = {f"{self.date}__gte": period.start, f"{self.date}__lte": period.end}
+        return self.queryset.filter(**when, **{f"{self.path}__startswith": area.path})
+
+    def row_key(self, values: Mapping[str, Any]) -> str:
+        if not self.group:
+            return self.row
+        return f"{self.row}:{values[self.group] if values[self.group] is not None else 'none'}"
+
+
+def _live(spec: Spec, area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    """One or two GROUP BY queries: the area as a whole and, with ``children``, per child unit."""
     result: Tallies = {}
-    shapes: list[tuple[bool, models.QuerySet, Mapping[str, Any]]] = [(False, queryset, measures)]
-    if children:
-        shapes.append((True, queryset.annotate(bucket=child_bucket(area, path)), child_measures or measures))
+    queryset = spec.limited(area, period)
+    shapes: list[tuple[bool, models.QuerySet, Mapping[str, Any]]] = [(False, queryset, spec.measures)]
+    if children and spec.by_child:
+        shapes.append(
+            (True, queryset.annotate(bucket=child_bucket(area, spec.path)), spec.child_measures or spec.measures)
+        )
     for by_child, qs, wanted in shapes:
-        keys = ([group] if group else []) + (["bucket"] if by_child else [])
+        keys = ([spec.group] if spec.group else []) + (["bucket"] if by_child else [])
         # GROUP BY the breakdown (and child unit); or one aggregate row for the area as a whole.
         rows = qs.values(*keys).annotate(**wanted).order_by() if keys else [qs.aggregate(**wanted)]
         for values in rows:
             column = values.get("bucket", area.path) if by_child else area.path
-            row_key = f"{row}:{values[group] if values[group] is not None else 'none'}" if group else row
-            result[(row_key, column)] = {name: values[name] for name in wanted}
-    return result
+            result[(spec.row_key(values), column)] = {name: values[name] for name in wanted}
+    return _unpack(result) if spec.per_row else result
+
+
+def _run(specs: list[Spec], area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    return _merge(*(_live(spec, area, period, children=children) for spec in specs))
+
+
+def unit_at_depth(path: str, depth: int) -> Any:
+    """The path of the row's administrative unit at ``depth`` (1: province, 2: district or a commune
+    directly under the province, 3: commune in a district): the path up to its ``depth``-th "/". A row
+    located higher up than ``depth`` gives its own unit."""
+    prefix: Any = Value("")
+    for _level in range(depth):
+        size = Length(prefix)
+        prefix = Left(F(path), size + StrIndex(Substr(F(path), size + 1), Value("/")))
+    return prefix
+
+
+def period_slot(spec: Spec, kind: str) -> Any:
+    """The start of the row's month, quarter or year, or the code of its programme phase."""
+    if kind in TRUNC:
+        return TRUNC[kind](spec.date)
+    whens = []
+    for code in PHASES:
+        period = phase(code)
+        if spec.is_datetime:
+            start, end = _bounds(period)
+            whens.append(When(**{f"{spec.date}__gte": start, f"{spec.date}__lt": end}, then=Value(code)))
+        else:
+            whens.append(When(**{f"{spec.date}__gte": period.start, f"{spec.date}__lte": period.end},
+                              then=Value(code)))
+    return models.Case(*whens, default=Value(None), output_field=models.CharField())
+
+
+def slot_code(value: Any, kind: str) -> str | None:
+    if value is None or kind == "phase":
+        return value
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return _sub_period_code(_as_date(value), kind)
+
+
+Cell = tuple[str, str, str]  # (period code, administrative unit path, row)
+
+
+def grouped(spec: Spec, *, kind: str, depth: int) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    """Every period of ``kind`` × every unit at ``depth``, in one GROUP BY query."""
+    keys = ([spec.group] if spec.group else []) + ["slot", "bucket"]
+    rows = (
+        spec.queryset.annotate(slot=period_slot(spec, kind), bucket=unit_at_depth(spec.path, depth))
+        .values(*keys)
+        .annotate(**spec.measures)
+        .order_by()
+    )
+    for values in rows.iterator(chunk_size=2000):
+        code = slot_code(values["slot"], kind)
+        if code is None:
+            continue
+        measures = {name: values[name] for name in spec.measures}
+        if spec.per_row:
+            for name, value in measures.items():
+                row, measure = name.split("|")
+                yield (code, values["bucket"], row), {measure: value}
+        else:
+            yield (code, values["bucket"], spec.row_key(values)), measures
 
 
 def _per_row(rows: Mapping[str, Q | None], measures: Any) -> dict[str, Any]:
@@ -246,43 +340,6 @@ def _merge(*parts: Tallies) -> Tallies:
         for key, measures in part.items():
             merged.setdefault(key, {}).update(measures)
     return merged
-
-
-# --- Survivors supported -----------------------------------------------------------------------------
-
-
-def new_cases(area: AdminUnit, period: Period) -> models.QuerySet[Case]:
-    """Counted cases opened in the period at trusted addresses in the area."""
-    return counted_cases().filter(
-        opened_on__gte=period.start,
-        opened_on__lte=period.end,
-        trusted_address__area__path__startswith=area.path,
-    )
-
-
-CASE_PATH = "trusted_address__area__path"
-
-
-def survivor_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    """People supported (with a new case in the period), in total and by each breakdown: one scan for
-    every breakdown but ethnicity (filtered counts), one for ethnicity (GROUP BY); each for the area and,
-    with ``children``, per child unit."""
-    cases = new_cases(area, period)
-    common = {"area": area, "path": CASE_PATH, "children": children}
-    rows: dict[str, Q | None] = {"all": None}
-    rows |= {f"gbv:{value}": Q(incidents__gbv_type=value) for value in GBVType.values}
-    rows["gbv:none"] = Q(incidents__isnull=True)
-    rows |= {f"harm:{key}": Q(**{f"incidents__{field}": True}) for key, field in HARMS}
-    rows |= {f"ctx:{name}": Q(**{f"incidents__{name}": True}) for name in CONTEXTS}
-    rows |= {f"sex:{value}": Q(survivor__sex=value) for value in Sex.values}
-    rows |= {f"age:{value}": Q(age_band=value) for value in AgeBand.values}
-    rows |= {f"dis:{value}": Q(survivor__disability=value) for value in YesNoUnknown.values}
-    rows[f"eth:{MINORITY}"] = ~Q(survivor__ethnicity__in=NOT_MINORITY)
-    return _merge(
-        _unpack(_tally(cases, measures=_per_row(rows, lambda condition: persons(condition=condition)),
-                       row="sv", **common)),
-        _tally(cases, group="survivor__ethnicity", row="eth", measures=persons(), **common),
-    )
 
 
 def _unpack(tallies: Tallies) -> Tallies:
@@ -306,6 +363,49 @@ def _sub_period_code(day: dt.date, kind: str) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
+def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+# --- Survivors supported -----------------------------------------------------------------------------
+
+
+CASE_PATH = "trusted_address__area__path"
+
+
+def new_cases(area: AdminUnit, period: Period) -> models.QuerySet[Case]:
+    """Counted cases opened in the period at trusted addresses in the area."""
+    return survivor_specs()[0].limited(area, period)
+
+
+def survivor_specs() -> list[Spec]:
+    """People supported (with a new case in the period), in total and by each breakdown: one scan for
+    every breakdown but ethnicity (filtered counts), one for ethnicity (GROUP BY)."""
+    rows: dict[str, Q | None] = {"all": None}
+    rows |= {f"gbv:{value}": Q(incidents__gbv_type=value) for value in GBVType.values}
+    rows["gbv:none"] = Q(incidents__isnull=True)
+    rows |= {f"harm:{key}": Q(**{f"incidents__{field}": True}) for key, field in HARMS}
+    rows |= {f"ctx:{name}": Q(**{f"incidents__{name}": True}) for name in CONTEXTS}
+    rows |= {f"sex:{value}": Q(survivor__sex=value) for value in Sex.values}
+    rows |= {f"age:{value}": Q(age_band=value) for value in AgeBand.values}
+    rows |= {f"dis:{value}": Q(survivor__disability=value) for value in YesNoUnknown.values}
+    rows[f"eth:{MINORITY}"] = ~Q(survivor__ethnicity__in=NOT_MINORITY)
+    common = {"queryset": counted_cases(), "date": "opened_on", "path": CASE_PATH}
+    return [
+        Spec(**common, row="sv", per_row=True,
+             measures=_per_row(rows, lambda condition: persons(condition=condition))),
+        Spec(**common, group="survivor__ethnicity", row="eth", measures=persons()),
+    ]
+
+
+def survivor_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    return _run(survivor_specs(), area, period, children=children)
+
+
 def survivor_series(area: AdminUnit, period: Period) -> Tallies:
     """People supported in each sub-period (years of a phase, quarters of a year, months of a quarter)."""
     kind = period.child_kind
@@ -327,44 +427,30 @@ def survivor_series(area: AdminUnit, period: Period) -> Tallies:
     }
 
 
-def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
+def excluded_specs() -> list[Spec]:
+    """New cases in the period left out because there is no current consent to statistics."""
+    return [
+        Spec(
+            queryset=Case.objects.filter(~consented("pk")),
+            date="opened_on",
+            path=CASE_PATH,
+            row="excluded",
+            by_child=False,
+            measures={"persons": Count("pk"), "addresses": Count("trusted_address", distinct=True)},
+        )
+    ]
 
 
 def excluded_tallies(area: AdminUnit, period: Period) -> Tallies:
-    """New cases in the period left out because there is no current consent to statistics."""
-    cases = Case.objects.filter(
-        ~consented("pk"),
-        opened_on__gte=period.start,
-        opened_on__lte=period.end,
-        trusted_address__area__path__startswith=area.path,
-    )
-    return _tally(
-        cases,
-        area=area,
-        path=CASE_PATH,
-        children=False,
-        row="excluded",
-        measures={"persons": Count("pk"), "addresses": Count("trusted_address", distinct=True)},
-    )
+    return _run(excluded_specs(), area, period, children=False)
 
 
 # --- Support given -----------------------------------------------------------------------------------
 
 
-def support_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    """Per kind of support: people, services, shelter nights and amounts, for support given in the period
-    (one scan for the area, one per child unit)."""
-    services = SupportService.objects.filter(
-        consented("case_id"),
-        provided_on__gte=period.start,
-        provided_on__lte=period.end,
-        case__trusted_address__area__path__startswith=area.path,
-    )
+def support_specs() -> list[Spec]:
+    """Per kind of support: people, services, shelter nights and amounts, for support given in the
+    period."""
     rows: dict[str, Q | None] = {"all": None}
     rows |= {f"kind:{kind}": Q(kind=kind) for kind in SupportService.Kind.values}
     rows["emergency"] = Q(kind__in=[SupportService.Kind.EMERGENCY_MATERIAL, SupportService.Kind.EMERGENCY_CASH])
@@ -377,12 +463,23 @@ def support_tallies(area: AdminUnit, period: Period, *, children: bool) -> Talli
             "amount": Coalesce(Sum("amount_vnd", filter=condition), 0),
         }
 
-    return _unpack(_tally(services, area=area, path=f"case__{CASE_PATH}", children=children, row="sp",
-                          measures=_per_row(rows, measures)))
+    return [
+        Spec(
+            queryset=SupportService.objects.filter(consented("case_id")),
+            date="provided_on",
+            path=f"case__{CASE_PATH}",
+            row="sp",
+            per_row=True,
+            measures=_per_row(rows, measures),
+        )
+    ]
+
+
+def support_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    return _run(support_specs(), area, period, children=children)
 
 
 # --- Referrals ---------------------------------------------------------------------------------------
-
 
 class Median(models.Aggregate):
     """The median, computed by the database: ``percentile_cont`` on PostgreSQL, a registered aggregate
@@ -459,21 +556,13 @@ def register_consent_hook() -> None:
         services.consent_withdrawal_hooks.append(on_consent_withdrawn)
 
 
-def referrals_sent(area: AdminUnit, period: Period) -> models.QuerySet[Referral]:
-    start, end = _bounds(period)
-    return Referral.objects.filter(
-        consented("case_id"),
-        sent_at__gte=start,
-        sent_at__lt=end,
-        case__trusted_address__area__path__startswith=area.path,
-    ).exclude(status=Status.DRAFT)
 
 
-def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+def referral_specs() -> list[Spec]:
     """People referred by partner kind (per area), and for the area as a whole the referrals, their
     outcomes, the median hours to acceptance and the number of partners; and referrals by service."""
-    referrals = referrals_sent(area, period)
-    path = f"case__{CASE_PATH}"
+    referrals = Referral.objects.filter(consented("case_id")).exclude(status=Status.DRAFT)
+    common = {"queryset": referrals, "date": "sent_at", "is_datetime": True, "path": f"case__{CASE_PATH}"}
     outcomes = {
         "accepted": Q(accepted_at__isnull=False),
         "completed": Q(status=Status.COMPLETED),
@@ -499,27 +588,24 @@ def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tall
             found[f"{name}_addresses"] = Count("case__trusted_address", distinct=True, filter=both(outcome))
         return found
 
-    by_service = {**persons("case__"), "referrals": Count("pk", distinct=True)}
-    return _merge(
-        _unpack(_tally(referrals, area=area, path=path, children=children, row="rf",
-                       measures=_per_row(rows, everything), child_measures=_per_row(rows, people))),
-        _tally(referrals, area=area, path=path, children=False, group="services__service", row="service",
-               measures=by_service),
-    )
+    return [
+        Spec(**common, row="rf", per_row=True, measures=_per_row(rows, everything),
+             child_measures=_per_row(rows, people)),
+        Spec(**common, group="services__service", row="service", by_child=False,
+             measures={**persons("case__"), "referrals": Count("pk", distinct=True)}),
+    ]
+
+
+def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    return _run(referral_specs(), area, period, children=children)
 
 
 # --- Livelihood support ------------------------------------------------------------------------------
 
 
-def livelihood_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+def livelihood_specs() -> list[Spec]:
     """Beneficiaries of livelihood support started in the period, by programme model and group; amounts;
     and the number of distinct named models."""
-    supports = LivelihoodSupport.objects.filter(
-        consented("case_id"),
-        started_on__gte=period.start,
-        started_on__lte=period.end,
-        case__trusted_address__area__path__startswith=area.path,
-    )
     rows: dict[str, Q] = {"all": Q()}
     for model in LivelihoodSupport.Model.values:
         rows[model] = Q(programme_model=model)
@@ -535,9 +621,30 @@ def livelihood_tallies(area: AdminUnit, period: Period, *, children: bool) -> Ta
         measures[f"{row}|amount"] = Coalesce(Sum("amount_vnd", filter=condition), 0)
         named = Q(~Q(model_name=""), condition) if condition else ~Q(model_name="")
         measures[f"{row}|models"] = Count("model_name", distinct=True, filter=named)
-    return _unpack(
-        _tally(supports, area=area, path=f"case__{CASE_PATH}", children=children, row="lv", measures=measures)
-    )
+    return [
+        Spec(
+            queryset=LivelihoodSupport.objects.filter(consented("case_id")),
+            date="started_on",
+            path=f"case__{CASE_PATH}",
+            row="lv",
+            per_row=True,
+            measures=measures,
+        )
+    ]
+
+
+def livelihood_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    return _run(livelihood_specs(), area, period, children=children)
+
+
+# What the statistics snapshot stores, per report section.
+SNAPSHOT_SECTIONS: dict[str, Any] = {
+    "survivors": survivor_specs,
+    "excluded": excluded_specs,
+    "support": support_specs,
+    "referrals": referral_specs,
+    "livelihood": livelihood_specs,
+}
 
 
 # --- Trusted addresses -------------------------------------------------------------------------------
@@ -584,7 +691,7 @@ def address_tallies(area: AdminUnit, period: Period, *, children: bool) -> Talli
         provided_on__gte=period.start,
         provided_on__lte=period.end,
     )
-    existing = _existing_addresses(period).filter(area__path__startswith=area.path)
+    existing = _existing_addresses(period)
     new = Q(programme_status=Organisation.ProgrammeStatus.NEW, established_on__gte=period.start)
     measures = {
         "total": Count("pk"),
@@ -592,7 +699,8 @@ def address_tallies(area: AdminUnit, period: Period, *, children: bool) -> Talli
         "consolidated": Count("pk", filter=Q(programme_status=Organisation.ProgrammeStatus.CONSOLIDATED)),
         "active": Count("pk", filter=Q(Exists(open_case)) | Q(Exists(service))),
     }
-    flat = _tally(existing, area=area, path="area__path", children=children, measures=measures, row="ta")
+    spec = Spec(queryset=existing, date=None, path="area__path", measures=measures, row="ta")
+    flat = _live(spec, area, period, children=children)
     return {
         (name, column): {"count": values[name]}
         for (_row, column), values in flat.items()

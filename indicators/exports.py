@@ -59,6 +59,7 @@ def facts(report: Report) -> list[tuple[str, str]]:
         (_("Period"), f"{report.period.label} ({report.period.start:%d/%m/%Y}–{report.period.end:%d/%m/%Y})"),
         (_("Smallest count of people shown"), str(report.k)),
         (_("New cases left out (no consent to statistics)"), report.excluded.text),
+        (_("Figures as of"), formats.date_format(report.figures_as_of, "DATETIME_FORMAT")),
         (_("Generated"), formats.date_format(report.generated_at, "DATETIME_FORMAT")),
     ]
 

@@ -1,14 +1,19 @@
-"""Plan targets: what the programme plans to achieve, per area, indicator and period.
+"""Plan targets: what the programme plans to achieve, per area, indicator and period; and the
+statistics snapshot that reports read their counts from.
 
-Targets are the only data the indicators app stores. They are entered by the system administrator in
-the operator's administration (or by ``seed_demo`` for the demo) and shown beside what was achieved,
-as "achieved / target (percent)".
+Targets are the only figures people enter here: the system administrator, in the operator's
+administration (or ``seed_demo`` for the demo); they are shown beside what was achieved, as "achieved /
+target (percent)". The snapshot holds counts only, written by ``indicators_refresh``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -104,3 +109,65 @@ class StatisticsVersion(models.Model):
         # A counter, not a record: no history, and a single UPDATE so concurrent bumps add up.
         if not cls.objects.filter(pk=1).update(value=models.F("value") + 1):
             cls.objects.get_or_create(pk=1, defaults={"value": 1})
+
+
+class SnapshotQuerySet(models.QuerySet["Snapshot"]):
+    def current(self) -> Snapshot | None:
+        """The newest complete snapshot, unless a consent to statistics was withdrawn since it began
+        (reports are then counted live until the next refresh, so a withdrawal takes effect at once) or
+        it is older than ``INDICATORS_SNAPSHOT_MAX_AGE_HOURS`` (the schedule has stopped: counting live
+        is slow but never stale)."""
+        hours = int(getattr(settings, "INDICATORS_SNAPSHOT_MAX_AGE_HOURS", 26))
+        newest = (
+            self.filter(finished_at__isnull=False, started_at__gte=timezone.now() - dt.timedelta(hours=hours))
+            .order_by("-started_at")
+            .first()
+        )
+        if newest is None or newest.statistics_version != StatisticsVersion.current():
+            return None
+        return newest
+
+
+class Snapshot(models.Model):
+    """One run of ``indicators_refresh``: every figure of every report section, for every fixed period
+    and every reporting area, counted in the database at once (the way DHIS2 builds its analytics
+    tables), so that a report reads its figures instead of counting a province's cases on each request.
+
+    Holds counts only, never a row of casework; small counts are stored as they are and suppressed
+    when a report is built from them, with the smallest cell size of that moment."""
+
+    started_at = models.DateTimeField(_("counted from the records of"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    statistics_version = models.PositiveBigIntegerField(editable=False)
+    seconds = models.FloatField(default=0)
+
+    objects = SnapshotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("statistics snapshot")
+        verbose_name_plural = _("statistics snapshots")
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
+
+
+class SnapshotFigures(models.Model):
+    """The figures of one period and one area: ``{section: {row: {measure: value}}}``."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="figures")
+    period = models.CharField(max_length=10)
+    area_path = models.CharField(max_length=255)
+    figures = models.JSONField()
+
+    class Meta:
+        verbose_name = _("snapshot figures")
+        verbose_name_plural = _("snapshot figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "period", "area_path"], name="snapshotfigures_one_per_period_area"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.area_path}"

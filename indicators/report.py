@@ -26,8 +26,9 @@ from django.utils.translation import gettext_lazy
 from accounts.models import AdminUnit
 from indicators import aggregates, areas, catalogue
 from indicators.catalogue import Group, Unit
-from indicators.models import PlanTarget, StatisticsVersion
+from indicators.models import PlanTarget, Snapshot, StatisticsVersion
 from indicators.periods import Period
+from indicators.snapshot import SnapshotFigures
 from indicators.suppression import Cell, Kind, Mark, Relation, suppress
 
 CellId = tuple[str, str, str]  # (table, row, column)
@@ -157,10 +158,17 @@ class Report:
     units: dict[CellId, Unit]
     indicator_cells: dict[str, CellId]
     targets: list[TargetLine] = field(default_factory=list)
+    # When the figures were counted: the statistics snapshot's time, or None when counted live.
+    counted_at: dt.datetime | None = None
 
     @property
     def area_key(self) -> str:
         return areas.key_of(self.area)
+
+    @property
+    def figures_as_of(self) -> dt.datetime:
+        """When the records were counted: the snapshot's time, or when the report was built."""
+        return self.counted_at or self.generated_at
 
     @property
     def rule_points(self) -> list[str]:
@@ -243,9 +251,15 @@ def _people(tallies: aggregates.Tallies, row: str, column: str) -> tuple[int, in
 
 class _Builder:
     def __init__(
-        self, area: AdminUnit, period: Period, children: list[AdminUnit], enclosing: Report | None
+        self,
+        area: AdminUnit,
+        period: Period,
+        children: list[AdminUnit],
+        enclosing: Report | None,
+        source: Any,
     ) -> None:
         self.area, self.period, self.children = area, period, children
+        self.source = source
         # Rows that only appear when someone is counted in them (ethnic groups) are taken from the
         # enclosing report too, so that a missing row never tells that its count here is zero.
         self.enclosing_rows: dict[str, set[str]] = (
@@ -336,20 +350,40 @@ def build_report(
     k: int | None = None,
     now: dt.datetime | None = None,
     cache: dict[tuple[int, str, int], Report] | None = None,
+    snapshot: Snapshot | None = None,
 ) -> Report:
-    """Compute, lay out and suppress every indicator for ``area`` and ``period``.
+    """Compute, lay out and suppress every indicator for ``area`` and ``period``: counted live by
+    :mod:`indicators.aggregates`, or read from ``snapshot`` (same figures, as of its time).
 
     ``cache`` (one dict for a run, in one language) reuses the reports of enclosing areas when several
     reports are built in a row.
     """
-    k = k or min_cell()
+    return _build(area, period, k=k or min_cell(), now=now, cache=cache,
+                  source=SnapshotFigures(snapshot) if snapshot else aggregates,
+                  counted_at=snapshot.started_at if snapshot else None)
+
+
+def _build(
+    area: AdminUnit,
+    period: Period,
+    *,
+    k: int,
+    now: dt.datetime | None,
+    cache: dict[tuple[int, str, int], Report] | None,
+    source: Any,
+    counted_at: dt.datetime | None,
+) -> Report:
     key = (area.pk, period.code, k)
     if cache is not None and key in cache:
         return cache[key]
     parents = areas.parents_of(area)
-    enclosing = build_report(parents[0], period, k=k, now=now, cache=cache) if parents else None
-    children = areas.children_of(area, aggregates.areas_with_addresses(area))
-    b = _Builder(area, period, children, enclosing)
+    enclosing = (
+        _build(parents[0], period, k=k, now=now, cache=cache, source=source, counted_at=counted_at)
+        if parents
+        else None
+    )
+    children = areas.children_of(area, source.areas_with_addresses(area))
+    b = _Builder(area, period, children, enclosing, source)
     with_children = bool(children)
     sections = [
         _addresses_section(b, with_children),
@@ -375,6 +409,7 @@ def build_report(
         marks=marks,
         units=b.system.units,
         indicator_cells=b.indicator_cells,
+        counted_at=timezone.localtime(counted_at) if counted_at else None,
     )
     report.targets = _targets(report)
     if cache is not None:
@@ -383,18 +418,20 @@ def build_report(
 
 
 def get_report(area: AdminUnit, period: Period) -> Report:
-    """The report, from the cache when one was built less than ``INDICATORS_CACHE_SECONDS`` ago in
-    this language and since the last withdrawal of a consent to statistics; built (and cached)
-    otherwise. A million-case province takes seconds to count; its analyst's next page should not."""
+    """The report, read from the current statistics snapshot when there is one (see
+    :func:`indicators.services.snapshot_refresh`), counted live otherwise; and kept in the cache for
+    ``INDICATORS_CACHE_SECONDS`` per area, period, smallest cell, language, snapshot and statistics
+    version, so a withdrawal of consent takes effect in the next report."""
+    snapshot = Snapshot.objects.current()
     seconds = int(getattr(settings, "INDICATORS_CACHE_SECONDS", 0))
     if seconds <= 0:
-        return build_report(area, period)
+        return build_report(area, period, snapshot=snapshot)
     k = min_cell()
     key = (f"indicators:report:{area.pk}:{period.code}:{k}:{translation.get_language()}:"
-           f"{StatisticsVersion.current()}")
+           f"{snapshot.pk if snapshot else 'live'}:{StatisticsVersion.current()}")
     report = cache.get(key)
     if report is None:
-        report = build_report(area, period, k=k)
+        report = build_report(area, period, k=k, snapshot=snapshot)
         cache.set(key, report, seconds)
     return report
 
@@ -422,7 +459,7 @@ def _from_enclosing(
 
 
 def _addresses_section(b: _Builder, children: bool) -> Section:
-    tallies = aggregates.address_tallies(b.area, b.period, children=children)
+    tallies = b.source.address_tallies(b.area, b.period, children=children)
     rows = [
         Row("total", _("Working in the period"), "TA_TOTAL"),
         Row("new", _("Newly established"), "TA_NEW", depth=1),
@@ -433,7 +470,7 @@ def _addresses_section(b: _Builder, children: bool) -> Section:
     for row in rows:
         b.note_indicator(row.indicator, table.cells[(row.key, b.total.key)])
     tables = [table]
-    series = aggregates.address_series(b.area, b.period)
+    series = b.source.address_series(b.area, b.period)
     if b.period.children():
         period_rows = [Row(p.code, p.label) for p in b.period.children()]
         tables.append(
@@ -453,7 +490,7 @@ def _addresses_section(b: _Builder, children: bool) -> Section:
 
 
 def _survivors_section(b: _Builder, children: bool) -> Section:
-    tallies = aggregates.survivor_tallies(b.area, b.period, children=children)
+    tallies = b.source.survivor_tallies(b.area, b.period, children=children)
     labels = b.labels
     everyone = _all_row(_("All survivors supported"), "SV_NEW")
 
@@ -551,7 +588,7 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
     # By sub-period: the area's total only.
     sub_periods = b.period.children()
     if sub_periods:
-        series = aggregates.survivor_series(b.area, b.period)
+        series = b.source.survivor_series(b.area, b.period)
         table = Table(
             "SV_PERIOD",
             _("By period"),
@@ -568,7 +605,7 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
         b.system.relate(("SV", "all", b.total.key), [table.cells[(p.code, b.total.key)] for p in sub_periods])
         tables.append(table)
 
-    excluded = aggregates.excluded_tallies(b.area, b.period)
+    excluded = b.source.excluded_tallies(b.area, b.period)
     persons, addresses = _people(excluded, "excluded", b.total.key)
     cell = b.system.put(("SV_EXCLUDED", "all", b.total.key), persons, Unit.PEOPLE, addresses=addresses)
     b.note_indicator("SV_EXCLUDED", cell)
@@ -580,7 +617,7 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
 
 
 def _support_section(b: _Builder, children: bool) -> Section:
-    tallies = aggregates.support_tallies(b.area, b.period, children=children)
+    tallies = b.source.support_tallies(b.area, b.period, children=children)
     kinds = dict(b.labels["kind"])
     K = aggregates.SUPPORT_KINDS
     kind_rows = [Row(f"kind:{kind}", kinds[kind]) for kind in (K.SHELTER, K.COUNSELLING, K.ACCOMPANIMENT)]
@@ -670,7 +707,7 @@ def _support_section(b: _Builder, children: bool) -> Section:
 
 
 def _referrals_section(b: _Builder, children: bool) -> Section:
-    tallies = aggregates.referral_tallies(b.area, b.period, children=children)
+    tallies = b.source.referral_tallies(b.area, b.period, children=children)
     kind_rows = [Row(f"partner:{kind}", label) for kind, label in b.labels["partner"]]
     everyone = _all_row(_("All partners"))
     rows = [everyone, *kind_rows]
@@ -781,7 +818,7 @@ def _referrals_section(b: _Builder, children: bool) -> Section:
 
 
 def _livelihood_section(b: _Builder, children: bool) -> Section:
-    tallies = aggregates.livelihood_tallies(b.area, b.period, children=children)
+    tallies = b.source.livelihood_tallies(b.area, b.period, children=children)
     models, groups = dict(b.labels["model"]), dict(b.labels["group"])
     everyone = _all_row(_("All beneficiaries"), "LV_BENEFICIARIES")
     rows = [everyone]

@@ -1,5 +1,6 @@
 """Every figure of a report equals what the generated dataset says it should be, computed in plain
-Python from the generated specifications (tests/indicators/dataset.py), never from the database."""
+Python from the generated specifications (tests/indicators/dataset.py), never from the database —
+whether the report is counted live or read from the statistics snapshot."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 from django.db import transaction
 
 from indicators import periods
+from indicators.models import Snapshot
 from indicators.report import build_report
+from indicators.services import snapshot_refresh
 from tests.indicators.dataset import World, build_world, expected, generate
 
 
@@ -18,7 +21,9 @@ def built(django_db_setup, django_db_blocker) -> Iterator[World]:
     """One generated programme for the module (about 60 cases through every service), rolled back at
     the end; each test's own transaction nests inside."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield build_world(generate())
+        world = build_world(generate())
+        snapshot_refresh()
+        yield world
         transaction.set_rollback(True)
 
 
@@ -47,10 +52,15 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("source", ["live", "snapshot"])
 @pytest.mark.parametrize(("area_key", "period_code"), CASES)
-def test_every_figure_equals_the_expectation_computed_from_the_generated_cases(world, area_key, period_code):
+def test_every_figure_equals_the_expectation_computed_from_the_generated_cases(
+    world, area_key, period_code, source
+):
     area, period = _area(world, area_key), periods.parse(period_code)
-    report = build_report(area, period, k=5)
+    snapshot = Snapshot.objects.current() if source == "snapshot" else None
+    assert (snapshot is None) is (source == "live")
+    report = build_report(area, period, k=5, snapshot=snapshot)
     expect = expected(world, area, period)
 
     mismatches = []

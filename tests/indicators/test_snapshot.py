@@ -1,0 +1,167 @@
+"""The statistics snapshot: counted once by ``indicators_refresh``, read by every report.
+
+A report read from the snapshot must be the very report counted live (same figures, same marks); it
+must never outrun a withdrawal of consent, nor go silently stale when the schedule stops."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from casework import services as cw
+from indicators import periods
+from indicators.models import Snapshot, SnapshotFigures
+from indicators.report import build_report, get_report
+from indicators.services import snapshot_refresh
+from tests.conftest import signed_in
+from tests.indicators.builders import add_address, counted_case, three_rapes
+from tests.referrals.builders import referral_a
+
+PERIODS = ("month", "quarter", "year", "phase")
+
+
+def some_periods() -> list[periods.Period]:
+    """The current month, quarter, year and phase, and last year."""
+    today = timezone.localdate()
+    return [
+        periods.month(today.year, today.month),
+        periods.quarter(today.year, (today.month - 1) // 3 + 1),
+        periods.year(today.year),
+        periods.year(today.year - 1),
+        *(periods.phase(code) for code, (first, last) in periods.PHASES.items() if first <= today.year <= last),
+    ]
+
+
+def same(live, stored) -> list:  # type: ignore[no-untyped-def]
+    """The cells where two reports differ, in value or in mark."""
+    keys = set(live.cells) | set(stored.cells)
+    return [
+        (key, live.cells.get(key), stored.cells.get(key))
+        for key in keys
+        if getattr(live.cells.get(key), "value", None) != getattr(stored.cells.get(key), "value", None)
+        or live.marks.get(key) != stored.marks.get(key)
+    ]
+
+
+def counted(report) -> int:  # type: ignore[no-untyped-def]
+    """New survivors, as counted (before suppression)."""
+    return report.cells[report.indicator_cells["SV_NEW"]].value
+
+
+def test_every_report_read_from_the_snapshot_is_the_report_counted_live(cast):
+    three_rapes(cast)
+    referral_a(cast)
+    snapshot = snapshot_refresh()
+    checked = 0
+    for period in some_periods():
+        for area in (cast.province, cast.district, cast.commune1, cast.commune2):
+            live = build_report(area, period)
+            stored = build_report(area, period, snapshot=snapshot)
+            assert same(live, stored) == [], (area.path, period.code)
+            assert stored.counted_at == timezone.localtime(snapshot.started_at) and live.counted_at is None
+            checked += 1
+    assert checked == 4 * len(some_periods())
+    # Not an empty comparison: the commune's seventeen survivors, and the case referred.
+    report = build_report(cast.commune1, periods.current_year(), snapshot=snapshot)
+    assert report.indicator("SV_NEW").text == "18"
+
+
+def test_the_snapshot_holds_counts_only_for_reporting_areas(cast):
+    three_rapes(cast)
+    snapshot = snapshot_refresh()
+    rows = list(SnapshotFigures.objects.filter(snapshot=snapshot))
+    assert rows
+    paths = {row.area_path for row in rows}
+    assert paths <= {cast.province.path, cast.district.path, cast.commune1.path, cast.commune2.path}
+    assert not any(path.count("/") > 3 or "/v" in path for path in paths)  # no village, no address
+    kinds = {periods.parse(row.period, require_started=False).kind for row in rows}
+    assert kinds == set(PERIODS)
+
+    def numbers_only(value: object) -> bool:
+        if isinstance(value, dict):
+            return all(isinstance(key, str) and numbers_only(inner) for key, inner in value.items())
+        return value is None or isinstance(value, int | float)
+
+    assert all(numbers_only(row.figures) for row in rows)
+    text = json.dumps([row.figures for row in rows], ensure_ascii=False)
+    assert "Người Số" not in text and cast.volunteer_a.organisation.name not in text
+
+
+def test_a_refresh_replaces_the_previous_snapshot(cast):
+    first = snapshot_refresh()
+    second = snapshot_refresh()
+    assert list(Snapshot.objects.all()) == [second]
+    assert not SnapshotFigures.objects.filter(snapshot_id=first.pk).exists()
+    assert Snapshot.objects.current() == second
+
+
+def test_reports_read_the_snapshot_and_show_when_it_was_counted(cast):
+    counted_case(cast.volunteer_a, name="Người Một")
+    snapshot_refresh()
+    counted_case(cast.volunteer_a, name="Người Hai")  # after the refresh: counted at the next one
+
+    response = signed_in(cast.analyst).get(reverse("indicators:dashboard"))
+    report = response.context["report"]
+    assert report.counted_at is not None
+    assert counted(report) == 1
+    assert "Số liệu tính đến" in response.content.decode()
+
+    snapshot_refresh()
+    assert counted(get_report(cast.province, periods.current_year())) == 2
+
+
+def test_a_withdrawn_consent_is_never_outrun_by_the_snapshot(cast):
+    a2 = add_address(cast, "a2", cast.commune1, "Địa chỉ tin cậy A2")
+    cases = [counted_case(by, name=f"Người {n}") for n, by in enumerate([cast.volunteer_a, a2] * 3)]
+    snapshot_refresh()
+    assert get_report(cast.province, periods.current_year()).indicator("SV_NEW").text == "6"
+
+    consent = cases[0].consents.get(scope="statistics")
+    cw.consent_withdraw(consent=consent, by=cast.volunteer_a, on=cases[0].opened_on)
+
+    # The snapshot still counts her: it is set aside, and reports are counted live until the next refresh.
+    assert Snapshot.objects.current() is None
+    report = get_report(cast.province, periods.current_year())
+    assert report.counted_at is None and report.indicator("SV_NEW").text == "5"
+    snapshot_refresh()
+    report = get_report(cast.province, periods.current_year())
+    assert report.counted_at is not None and report.indicator("SV_NEW").text == "5"
+
+
+def test_an_old_snapshot_is_not_used(cast, settings, time_machine):
+    counted_case(cast.volunteer_a, name="Người Một")
+    snapshot_refresh()
+    settings.INDICATORS_SNAPSHOT_MAX_AGE_HOURS = 2
+    assert Snapshot.objects.current() is not None
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=3))
+    assert Snapshot.objects.current() is None
+    assert get_report(cast.province, periods.current_year()).counted_at is None
+
+
+def test_the_refresh_command_shows_its_progress(cast):
+    three_rapes(cast)
+    out = StringIO()
+    call_command("indicators_refresh", stdout=out)
+    output = out.getvalue()
+    assert "[0/" in output and "100%" in output
+    assert "Statistics snapshot of" in output and "area-periods counted" in output
+    assert Snapshot.objects.current() is not None
+
+
+@pytest.mark.parametrize("withdrawn", [False, True])
+def test_the_report_files_use_the_snapshot_when_it_is_current(cast, tmp_path, withdrawn):
+    case = counted_case(cast.volunteer_a, name="Người Một")
+    snapshot_refresh()
+    if withdrawn:
+        consent = case.consents.get(scope="statistics")
+        cw.consent_withdraw(consent=consent, by=cast.volunteer_a, on=case.opened_on)
+    out = StringIO()
+    call_command("indicators_report", "--period", periods.current_year().code, "--format", "csv",
+                 "--output", str(tmp_path), stdout=out)
+    assert ("No current statistics snapshot" in out.getvalue()) is withdrawn
