@@ -11,9 +11,12 @@ they return nothing but counts, sums and medians per category — never a row, a
 * only cases whose survivor consented to anonymised statistics, and has not withdrawn that consent,
   are counted (:func:`counted_cases`); :func:`excluded_tallies` says how many were left out.
 
-Results are :data:`Tallies`: ``{(row key, column key): {measure: number}}``, where the column key is the
-``path`` of an administrative unit — the report's own area for the "total" column, or one of its child
-units (district or commune) when ``children`` is asked for.
+Each population is a :class:`Spec`, counted either for one area and period (the ``*_tallies``
+functions, a report counted live) or for every period of a kind and every unit at a depth at once
+(:func:`grouped`, what ``indicators_refresh`` stores in the statistics snapshot). Results are
+:data:`Tallies`: ``{(row key, column key): {measure: number}}``, where the column key is the ``path`` of
+an administrative unit — the report's own area for the "total" column, or one of its child units
+(district or commune) when ``children`` is asked for.
 """
 
 from __future__ import annotations

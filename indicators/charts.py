@@ -1,5 +1,6 @@
-"""Charts as SVG, drawn on the server: no JavaScript, no chart library, the same markup on the dashboard
-and in the PDF.
+"""Charts as SVG, drawn on the server: no JavaScript, no chart library. The PDF draws the horizontal bar
+charts from the same bars as HTML boxes (:attr:`Chart.printed`): WeasyPrint lays out SVG text about
+twice as slowly as HTML text, and those charts held half of a province report's rendering time.
 
 Only figures that may be shown get a bar. A hidden figure gets its mark ("<5", "×") and no bar — a bar's
 length would give the number away. Colours are presentation attributes (the page's CSP forbids inline
@@ -27,11 +28,24 @@ FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, Deja
 
 
 @dataclass(frozen=True)
+class PrintedBar:
+    """One bar as the PDF draws it: ``percent`` of the track is filled (none for a hidden figure)."""
+
+    label: str
+    text: str
+    percent: float | None
+    hidden: bool = False
+    reached: bool = False  # a target met (drawn in green)
+
+
+@dataclass(frozen=True)
 class Chart:
-    """A chart: its title (shown as the figure's caption, so that it wraps) and its SVG."""
+    """A chart: its title (shown as the figure's caption, so that it wraps), its SVG, and, for
+    horizontal bars, the bars for the PDF."""
 
     title: str
     svg: SafeString
+    printed: tuple[PrintedBar, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,9 @@ def _text(
     )
 
 
-def _frame(title: str, height: float, body: list[str], description: str) -> Chart:
+def _frame(
+    title: str, height: float, body: list[str], description: str, printed: tuple[PrintedBar, ...] = ()
+) -> Chart:
     ident = zlib.crc32(f"{title}|{description}".encode())
     return Chart(title, mark_safe(  # noqa: S308 - every text node above is escaped
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" width="100%" role="img" '
@@ -64,7 +80,7 @@ def _frame(title: str, height: float, body: list[str], description: str) -> Char
         f'<title id="c{ident}t">{escape(title)}</title><desc id="c{ident}d">{escape(description)}</desc>'
         + "".join(body)
         + "</svg>"
-    ))
+    ), printed)
 
 
 def bar_chart(title: str, bars: list[Bar]) -> Chart | None:
@@ -101,7 +117,16 @@ def bar_chart(title: str, bars: list[Bar]) -> Chart | None:
         )
         y += row
     description = "; ".join(f"{bar.label}: {bar.figure.text}" for bar in bars)
-    return _frame(title, y + 4, body, description)
+    printed = tuple(
+        PrintedBar(
+            bar.label,
+            bar.figure.text,
+            None if bar.figure.value is None else round(100 * bar.figure.value / top, 1),
+            hidden=bar.figure.hidden,
+        )
+        for bar in bars
+    )
+    return _frame(title, y + 4, body, description, printed)
 
 
 def column_chart(title: str, bars: list[Bar]) -> Chart | None:
@@ -179,7 +204,16 @@ def targets_chart(title: str, lines: list[TargetLine]) -> Chart | None:
     description = "; ".join(
         f"{line.indicator.name}: {line.achieved.text}/{line.target} ({line.percent.text})" for line in lines
     )
-    return _frame(title, y + 4, body, description)
+    printed = tuple(
+        PrintedBar(
+            str(line.indicator.name),
+            f"{line.achieved.text}/{line.target} ({line.percent.text})",
+            None if line.percent.value is None else min(line.percent.value, 100),
+            reached=line.percent.value is not None and line.percent.value >= 100,
+        )
+        for line in lines
+    )
+    return _frame(title, y + 4, body, description, printed)
 
 
 # --- The charts of a report ---------------------------------------------------------------------------

@@ -24,3 +24,31 @@ def test_an_area_table_wider_than_a_printed_page_keeps_its_total_column(cast):
     assert not exports.table_view(report, table)["narrowed"]
     narrow = Table("SV_SEX", "By sex", Unit.PEOPLE, [Row("all", "All")], columns[:4])
     assert not exports.table_view(report, narrow, max_columns=exports.PDF_MAX_COLUMNS)["narrowed"]
+
+
+def test_the_printed_bars_give_no_length_to_a_hidden_figure():
+    from indicators import charts
+    from indicators.report import Figure
+    from indicators.suppression import Mark
+
+    shown = Figure(12, "12", Mark.SHOWN, Unit.PEOPLE)
+    small = Figure(None, "<5", Mark.SMALL, Unit.PEOPLE)
+    chart = charts.bar_chart("Theo địa bàn", [charts.Bar("Xã Một", shown), charts.Bar("Xã Hai", small)])
+    assert chart is not None
+    assert [(bar.label, bar.text, bar.percent) for bar in chart.printed] == [
+        ("Xã Một", "12", 100.0),
+        ("Xã Hai", "<5", None),
+    ]
+    assert chart.printed[1].hidden
+
+
+def test_the_pdf_draws_the_bar_charts_as_html_with_fixed_width_tables(cast):
+    from django.template.loader import render_to_string
+
+    from tests.indicators.builders import three_rapes
+
+    three_rapes(cast)
+    report = build_report(cast.district, periods.current_year())
+    html = render_to_string("indicators/pdf/report.html", exports.report_context(report, max_columns=exports.PDF_MAX_COLUMNS))
+    assert '<table class="bars">' in html and 'class="bar-fill"' in html
+    assert exports.to_pdf(report).startswith(b"%PDF")
