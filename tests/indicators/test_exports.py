@@ -49,6 +49,7 @@ def test_the_pdf_draws_the_bar_charts_as_html_with_fixed_width_tables(cast):
 
     three_rapes(cast)
     report = build_report(cast.district, periods.current_year())
-    html = render_to_string("indicators/pdf/report.html", exports.report_context(report, max_columns=exports.PDF_MAX_COLUMNS))
+    context = exports.report_context(report, max_columns=exports.PDF_MAX_COLUMNS)
+    html = render_to_string("indicators/pdf/report.html", context)
     assert '<table class="bars">' in html and 'class="bar-fill"' in html
     assert exports.to_pdf(report).startswith(b"%PDF")
