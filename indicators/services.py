@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -41,8 +41,10 @@ def plan_target_set(
 
 
 def _json_ready(value: Any) -> Any:
-    # Sums arrive as Decimal on some databases; the figures are stored as JSON numbers.
-    return DjangoJSONEncoder().default(value) if not isinstance(value, int | float | str | None) else value
+    # A SUM can arrive as a Decimal; the figures are stored as JSON numbers, never as strings.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def snapshot_refresh(*, progress: Callable[[int, int, str], object] | None = None) -> Snapshot:

@@ -165,3 +165,12 @@ def test_the_report_files_use_the_snapshot_when_it_is_current(cast, tmp_path, wi
     call_command("indicators_report", "--period", periods.current_year().code, "--format", "csv",
                  "--output", str(tmp_path), stdout=out)
     assert ("No current statistics snapshot" in out.getvalue()) is withdrawn
+
+
+def test_sums_are_stored_as_json_numbers():
+    from decimal import Decimal
+
+    from indicators.services import _json_ready
+
+    assert _json_ready(Decimal("51674700000")) == 51674700000 and isinstance(_json_ready(Decimal("3")), int)
+    assert _json_ready(Decimal("4.5")) == 4.5 and _json_ready(None) is None and _json_ready(7) == 7
