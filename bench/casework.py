@@ -66,6 +66,19 @@ class BenchError(Exception):
 # --- Database: the dedicated bench database only ---------------------------------------------------
 
 
+def prepare_environment(url: str) -> str:
+    """Point Django at the bench database, in development mode, with the bench's throwaway keys unless
+    the environment gives keys. Refuses production mode."""
+    if os.environ.get("APP_ENV") == "production":
+        raise BenchError("The benchmark does not run in production mode.")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("APP_ENV", "development")
+    os.environ.setdefault("FIELD_ENCRYPTION_KEYS", BENCH_FIELD_KEYS)
+    os.environ.setdefault("BLIND_INDEX_KEY", BENCH_BLIND_INDEX_KEY)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    return url
+
+
 def bench_database_url(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
     """The database to use: DATABASE_URL if set, else the default bench database. Refuses any
     database that is not PostgreSQL or whose name does not contain "bench"."""
@@ -739,14 +752,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        url = bench_database_url()
-        if os.environ.get("APP_ENV") == "production":
-            raise BenchError("The benchmark does not run in production mode.")
-        os.environ["DATABASE_URL"] = url
-        os.environ.setdefault("APP_ENV", "development")
-        os.environ.setdefault("FIELD_ENCRYPTION_KEYS", BENCH_FIELD_KEYS)
-        os.environ.setdefault("BLIND_INDEX_KEY", BENCH_BLIND_INDEX_KEY)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        url = prepare_environment(bench_database_url())
         ensure_database(url, reset=args.reset, say=say)
 
         import django

@@ -32,8 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.casework import (
-    BENCH_BLIND_INDEX_KEY,
-    BENCH_FIELD_KEYS,
     PROGRAMME_ADDRESSES,
     PROVINCE_CODE,
     SEED,
@@ -43,6 +41,7 @@ from bench.casework import (
     ensure_database,
     fill,
     machine,
+    prepare_environment,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/diachi_bench_indicators"
@@ -799,14 +798,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        url = bench_database_url({"DATABASE_URL": os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL})
-        if os.environ.get("APP_ENV") == "production":
-            raise BenchError("The benchmark does not run in production mode.")
-        os.environ["DATABASE_URL"] = url
-        os.environ.setdefault("APP_ENV", "development")
-        os.environ.setdefault("FIELD_ENCRYPTION_KEYS", BENCH_FIELD_KEYS)
-        os.environ.setdefault("BLIND_INDEX_KEY", BENCH_BLIND_INDEX_KEY)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        url = prepare_environment(
+            bench_database_url({"DATABASE_URL": os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL})
+        )
         ensure_database(url, reset=False, say=say)
 
         import django

@@ -112,18 +112,20 @@ class StatisticsVersion(models.Model):
 
 
 class SnapshotQuerySet(models.QuerySet["Snapshot"]):
-    def current(self) -> Snapshot | None:
+    def current(self, *, version: int | None = None) -> Snapshot | None:
         """The newest complete snapshot, unless a consent to statistics was withdrawn since it began
         (reports are then counted live until the next refresh, so a withdrawal takes effect at once) or
         it is older than ``INDICATORS_SNAPSHOT_MAX_AGE_HOURS`` (the schedule has stopped: counting live
-        is slow but never stale)."""
+        is slow but never stale). ``version``: the current statistics version, when already read."""
         hours = int(getattr(settings, "INDICATORS_SNAPSHOT_MAX_AGE_HOURS", 26))
         newest = (
             self.filter(finished_at__isnull=False, started_at__gte=timezone.now() - dt.timedelta(hours=hours))
             .order_by("-started_at")
             .first()
         )
-        if newest is None or newest.statistics_version != StatisticsVersion.current():
+        if version is None:
+            version = StatisticsVersion.current()
+        if newest is None or newest.statistics_version != version:
             return None
         return newest
 

@@ -28,7 +28,7 @@ from indicators import aggregates, areas, catalogue
 from indicators.catalogue import Group, Unit
 from indicators.models import PlanTarget, Snapshot, StatisticsVersion
 from indicators.periods import Period
-from indicators.snapshot import SnapshotFigures
+from indicators.snapshot import SnapshotSource
 from indicators.suppression import Cell, Kind, Mark, Relation, suppress
 
 CellId = tuple[str, str, str]  # (table, row, column)
@@ -359,7 +359,7 @@ def build_report(
     reports are built in a row.
     """
     return _build(area, period, k=k or min_cell(), now=now, cache=cache,
-                  source=SnapshotFigures(snapshot) if snapshot else aggregates,
+                  source=SnapshotSource(snapshot) if snapshot else aggregates,
                   counted_at=snapshot.started_at if snapshot else None)
 
 
@@ -422,13 +422,14 @@ def get_report(area: AdminUnit, period: Period) -> Report:
     :func:`indicators.services.snapshot_refresh`), counted live otherwise; and kept in the cache for
     ``INDICATORS_CACHE_SECONDS`` per area, period, smallest cell, language, snapshot and statistics
     version, so a withdrawal of consent takes effect in the next report."""
-    snapshot = Snapshot.objects.current()
+    version = StatisticsVersion.current()
+    snapshot = Snapshot.objects.current(version=version)
     seconds = int(getattr(settings, "INDICATORS_CACHE_SECONDS", 0))
     if seconds <= 0:
         return build_report(area, period, snapshot=snapshot)
     k = min_cell()
     key = (f"indicators:report:{area.pk}:{period.code}:{k}:{translation.get_language()}:"
-           f"{snapshot.pk if snapshot else 'live'}:{StatisticsVersion.current()}")
+           f"{snapshot.pk if snapshot else 'live'}:{version}")
     report = cache.get(key)
     if report is None:
         report = build_report(area, period, k=k, snapshot=snapshot)

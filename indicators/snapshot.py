@@ -1,6 +1,6 @@
 """Reports read from the statistics snapshot (see :func:`indicators.services.snapshot_refresh`).
 
-:class:`SnapshotFigures` answers the same questions as :mod:`indicators.aggregates` — the tallies of
+:class:`SnapshotSource` answers the same questions as :mod:`indicators.aggregates` — the tallies of
 a report section for an area and a period, with its child units as columns — from stored counts, so a
 report is laid out and suppressed exactly as when it is counted live.
 """
@@ -12,12 +12,11 @@ from typing import Any
 from accounts.models import AdminUnit
 from indicators import aggregates
 from indicators.aggregates import Tallies
-from indicators.models import Snapshot
-from indicators.models import SnapshotFigures as StoredFigures
+from indicators.models import Snapshot, SnapshotFigures
 from indicators.periods import Period
 
 
-class SnapshotFigures:
+class SnapshotSource:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._loaded: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -28,7 +27,7 @@ class SnapshotFigures:
         key = (period_code, area.path)
         if key not in self._loaded:
             child_depth = area.path.count("/") + 1
-            rows = StoredFigures.objects.filter(
+            rows = SnapshotFigures.objects.filter(
                 snapshot=self.snapshot, period=period_code, area_path__startswith=area.path
             ).values_list("area_path", "figures")
             self._loaded[key] = {
@@ -61,13 +60,15 @@ class SnapshotFigures:
         return self._tallies("livelihood", area, period, children=children)
 
     def survivor_series(self, area: AdminUnit, period: Period) -> Tallies:
-        """People supported in each sub-period: the stored totals of the sub-periods."""
-        series: Tallies = {}
-        for sub_period in period.children():
-            tallies = self._tallies("survivors", area, sub_period, children=False)
-            if ("all", area.path) in tallies:
-                series[(sub_period.code, area.path)] = tallies[("all", area.path)]
-        return series
+        """People supported in each sub-period: the stored totals of the sub-periods, in one query."""
+        rows = SnapshotFigures.objects.filter(
+            snapshot=self.snapshot, period__in=[p.code for p in period.children()], area_path=area.path
+        ).values_list("period", "figures")
+        return {
+            (code, area.path): dict(figures["survivors"]["all"])
+            for code, figures in rows
+            if "all" in figures.get("survivors", {})
+        }
 
     # Trusted addresses are organisations, not records of people: few rows, counted live.
     address_tallies = staticmethod(aggregates.address_tallies)
