@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.casework import (
+    DETAIL_CODE,
     PROGRAMME_ADDRESSES,
     PROVINCE_CODE,
     SEED,
@@ -73,7 +74,11 @@ def fill_extras(
     partners = _partners()
     _analyst()
     _targets()
-    cases = Case.objects.filter(trusted_address__area__path__startswith=f"p{PROVINCE_CODE}/")
+    # The services-built detail case has its support already; left out, so that a chunk is marked as
+    # filled only by the counselling service this fill writes (its ids are random: it may sort last).
+    cases = Case.objects.filter(trusted_address__area__path__startswith=f"p{PROVINCE_CODE}/").exclude(
+        survivor__code=DETAIL_CODE
+    )
     ids = list(cases.order_by("id").values_list("id", flat=True))
     chunks = [ids[n : n + CHUNK] for n in range(0, len(ids), CHUNK)]
     filled_cases = set(
