@@ -47,7 +47,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
-from casework.crypto import (
+from core.crypto import (
     TOKEN_HEAD,
     Binding,
     EncryptionError,
@@ -271,7 +271,7 @@ class EncryptedField(models.Field):
             errors.append(checks.Error(
                 "Encrypted fields cannot be a primary key, unique or indexed: every encryption of the "
                 "same value differs.",
-                hint="Store a casework.crypto.blind_index() of the value in an indexed column instead.",
+                hint="Store a core.crypto.blind_index() of the value in an indexed column instead.",
                 obj=self,
                 id="casework.E001",
             ))

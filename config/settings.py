@@ -60,7 +60,7 @@ def _secret(name: str, make: object) -> str:
 SECRET_KEY = _secret("SECRET_KEY", lambda: secrets.token_urlsafe(64))
 if PRODUCTION and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")
-# Key ring for encrypted fields: "kid:key,kid:key", newest first (see casework/crypto.py).
+# Key ring for encrypted fields: "kid:key,kid:key", newest first (see core/crypto.py).
 FIELD_ENCRYPTION_KEYS = _secret("FIELD_ENCRYPTION_KEYS", lambda: f"k1:{_random_key32()}")
 # Separate key for the keyed blind index used to find duplicate survivors without decrypting.
 BLIND_INDEX_KEY = _secret("BLIND_INDEX_KEY", _random_key32)

@@ -33,7 +33,6 @@ from django.utils.translation import gettext_lazy
 from accounts.access import Perm, requires
 from casework import services
 from casework.access import get_case_for
-from casework.crypto import Binding, DecryptionError, decrypt_text, encrypt_text
 from casework.forms import SurvivorForm, add_service_errors
 from casework.models import Case, Survivor
 from casework.views.records import (
@@ -47,6 +46,7 @@ from casework.views.records import (
     submit_service,
     survivor_form,
 )
+from core.crypto import Binding, DecryptionError, decrypt_text, encrypt_text
 
 # The wizard's pages after step 1, in order (step 1 is intake_start).
 STEPS = services.INTAKE_STEPS[1:]

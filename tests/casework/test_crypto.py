@@ -10,7 +10,9 @@ from django.core.exceptions import FieldError, ImproperlyConfigured, ValidationE
 from django.db import models
 from django.test.utils import isolate_apps
 
-from casework.crypto import (
+from casework.crypto import name_birth_year_index, phone_index
+from casework.fields import EncryptedTextField, EncryptionBypassError, SealedValue
+from core.crypto import (
     TOKEN_HEAD,
     Binding,
     DecryptionError,
@@ -21,12 +23,9 @@ from casework.crypto import (
     encrypt_text,
     generate_key,
     get_key_ring,
-    name_birth_year_index,
     parse_key_ring,
-    phone_index,
     token_key_id,
 )
-from casework.fields import EncryptedTextField, EncryptionBypassError, SealedValue
 from tests.casework.helpers import make_key, raw_column, raw_get, raw_rows, raw_set
 from tests.testapp.models import OtherNote, SecretNote
 

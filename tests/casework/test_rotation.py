@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from casework.crypto import UnknownKeyError, encrypt_text
+from core.crypto import UnknownKeyError, encrypt_text
 from tests.casework.helpers import make_key, raw_column, raw_get, raw_set
 from tests.testapp.models import OtherNote, SecretNote
 

@@ -28,8 +28,8 @@ from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Left
 
-from casework.crypto import TOKEN_HEAD, DecryptionError, decrypt_text, encrypt_text, get_key_ring
 from casework.fields import EncryptedField, _Token, encrypted_fields, sealed_prefix
+from core.crypto import TOKEN_HEAD, DecryptionError, decrypt_text, encrypt_text, get_key_ring
 
 
 @dataclass
