@@ -22,16 +22,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.utils import get_group_obj_perms_model
 
-from accounts.models import Role
+from accounts.models import Membership, Role
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
-    from accounts.models import Membership
+    from accounts.models import AccountLink, User
 
 M = TypeVar("M", bound=models.Model)
 
@@ -120,6 +121,149 @@ TWO_FACTOR_ROLES: frozenset[str] = frozenset({
 })
 
 
+# --- Separation of duties: who confirms a grant, who hands out password links --------------------
+# Operators manage users, organisations and memberships, but never read case contents: so nobody acts
+# on their own account, and a role that reads what survivors told is in force only once a second
+# person, in the organisation, has confirmed it for whoever can sign in to the account.
+
+# Roles that read survivors' full records, straight from the table above.
+CASE_READING_ROLES: frozenset[str] = frozenset(
+    role for role, perms in ROLE_PERMISSIONS.items() if Perm.CASE_VIEW in perms
+)
+
+# Roles that are in force only once confirmed, and the role in the same organisation that confirms
+# them. Case readers read survivors' records. Partner officers read what a survivor agreed to share in
+# a referral — her name, how to reach her, what happened — so an officer account invented by an
+# operator would read it too. Supervisors confirm the grants of organisations in their area that have
+# no confirmer of their own, so an unchecked supervisor could confirm anyone there.
+GRANT_CONFIRMED_BY: dict[str, str] = {
+    Role.VOLUNTEER: Role.LEAD,
+    Role.LEAD: Role.LEAD,
+    Role.PARTNER_OFFICER: Role.PARTNER_OFFICER,
+    Role.UNION_SUPERVISOR: Role.UNION_SUPERVISOR,
+}
+CONFIRMED_ROLES: frozenset[str] = frozenset(GRANT_CONFIRMED_BY)
+# Confirms, within its area, the grants of an organisation with no active confirmer of its own (a
+# trusted address without a lead, a partner without an officer, a Women's Union office without a
+# supervisor). What nobody in the application can confirm (a district's first supervisor, the first
+# officer of a province-wide service) is confirmed from the server console: `manage.py confirm_membership`.
+AREA_CONFIRMER_ROLE: str = Role.UNION_SUPERVISOR
+GRANT_CONFIRMER_ROLES: frozenset[str] = frozenset(GRANT_CONFIRMED_BY.values()) | {AREA_CONFIRMER_ROLE}
+# Roles that may hand a one-time password link, in person, to the members of their own organisation
+# (operators may for anyone).
+MEMBER_LINK_ROLES: frozenset[str] = frozenset({Role.LEAD})
+
+
+def confirms_grants(membership: Membership | None) -> bool:
+    return membership is not None and membership.role in GRANT_CONFIRMER_ROLES
+
+
+def issues_member_links(membership: Membership | None) -> bool:
+    return membership is not None and membership.role in MEMBER_LINK_ROLES
+
+
+def may_confirm_grant(by: Membership | None, grant: Membership, *, own_confirmer_exists: bool) -> bool:
+    """Whether ``by`` may confirm (or decline) ``grant``.
+
+    Never the grant's own user, never the one who asked for it. Otherwise: a holder of the confirming
+    role in the grant's organisation (``GRANT_CONFIRMED_BY``); or, when the organisation has no active
+    holder of it (``own_confirmer_exists`` is False), a supervisor whose area contains the organisation.
+    """
+    confirmer_role = GRANT_CONFIRMED_BY.get(grant.role)
+    if by is None or confirmer_role is None:
+        return False
+    if by.user_id in (grant.user_id, grant.requested_by_id):
+        return False
+    if by.organisation_id == grant.organisation_id:
+        return by.role == confirmer_role
+    return (
+        by.role == AREA_CONFIRMER_ROLE
+        and not own_confirmer_exists
+        and grant.organisation.area.path.startswith(by.organisation.area.path)
+    )
+
+
+def own_confirmer_exists(grant: Membership) -> bool:
+    """Whether the grant's organisation has an active holder of the role that confirms it."""
+    confirmer_role = GRANT_CONFIRMED_BY.get(grant.role)
+    return confirmer_role is not None and Membership.objects.active().filter(
+        organisation_id=grant.organisation_id, role=confirmer_role
+    ).exists()
+
+
+def grant_decider(by: Membership | None, grant: Membership, *, own_confirmer_exists: bool) -> str | None:
+    """What ``by`` is for this grant, in the terms of ``Membership.TRANSITIONS``."""
+    if by is None:
+        return Membership.Decider.SYSTEM
+    if role_allows(by, Perm.ADMINISTER):
+        return Membership.Decider.OPERATOR
+    if may_confirm_grant(by, grant, own_confirmer_exists=own_confirmer_exists):
+        return Membership.Decider.CONFIRMER
+    return None
+
+
+def grants_in_scope(membership: Membership | None) -> models.QuerySet[Membership]:
+    """The grants, in any state, that are this membership's to confirm — filtered in SQL.
+
+    Its own organisation's grants of the roles it confirms; for a supervisor also those of every
+    organisation in its area that has, right now, no active confirmer of its own. The row-level rules
+    (not oneself, not the one who asked) are ``may_confirm_grant``'s.
+    """
+    if not confirms_grants(membership):
+        return Membership.objects.none()
+    assert membership is not None
+    confirmer_role = Case(
+        *[When(role=role, then=Value(confirmer)) for role, confirmer in GRANT_CONFIRMED_BY.items()],
+        default=Value(""), output_field=CharField(),
+    )
+    own_confirmers = Membership.objects.active().filter(
+        organisation=OuterRef("organisation"), role=OuterRef("confirmer_role")
+    )
+    confirmed_here = [role for role, confirmer in GRANT_CONFIRMED_BY.items() if confirmer == membership.role]
+    scope = Q(organisation_id=membership.organisation_id, role__in=confirmed_here)
+    if membership.role == AREA_CONFIRMER_ROLE:
+        scope |= Q(
+            role__in=CONFIRMED_ROLES, has_own_confirmer=False,
+            organisation__area__path__startswith=membership.organisation.area.path,
+        )
+    return (
+        Membership.objects.annotate(confirmer_role=confirmer_role, has_own_confirmer=Exists(own_confirmers))
+        .filter(scope)
+    )
+
+
+def may_issue_link(by: Membership | None, user: User) -> bool:
+    """Whether ``by`` may create a one-time password link for ``user``: an operator for anyone, a lead
+    for the members of their own address — never anyone for their own account."""
+    if by is None or by.user_id == user.pk:
+        return False
+    if role_allows(by, Perm.ADMINISTER):
+        return True
+    return issues_member_links(by) and Membership.objects.live().filter(
+        organisation_id=by.organisation_id, user=user
+    ).exists()
+
+
+def link_keeps_in_force(link: AccountLink, grant: Membership) -> bool:
+    """Whether ``grant`` stays in force once its user has chosen a password with ``link``.
+
+    Whoever holds a link can choose the password and sign in, so a role that needs confirmation stays
+    in force only when the link was handed over in person by that role's own confirmer (a lead, for her
+    address's members), acting in that position still. Every other link — an operator's, any e-mailed
+    one, "Forgot password?" — sends the role back to be confirmed, with the code that only the account's
+    holder sees.
+    """
+    if grant.role not in CONFIRMED_ROLES:
+        return True
+    issuer = link.created_as
+    return (
+        link.delivery == link.Delivery.HANDED
+        and issuer is not None
+        and issuer.is_active
+        and may_confirm_grant(issuer, grant, own_confirmer_exists=True)
+    )
+
+
 def role_allows(membership: Membership | None, perm: Perm) -> bool:
     return membership is not None and perm in ROLE_PERMISSIONS.get(membership.role, frozenset())
 
@@ -198,6 +342,23 @@ def requires(*perms: Perm) -> Callable[[ViewFunc], ViewFunc]:
             return view(request, *args, **kwargs)
 
         wrapper.required_perms = perms  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def requires_that(check: Callable[[Membership | None], bool]) -> Callable[[ViewFunc], ViewFunc]:
+    """Declare, on a view, a policy question about the acting membership (one of this module's named
+    functions); 403 when it answers no."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not check(getattr(request, "membership", None)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapper.required_check = check  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -78,7 +78,7 @@ class OrganisationAdmin(OperatorOnly, SimpleHistoryAdmin):
 
 @admin.register(Membership, site=admin_site)
 class MembershipAdmin(OperatorOnly, SimpleHistoryAdmin):
-    list_display = ("user", "organisation", "role", "is_active", "created_at")
-    list_filter = ("role", "is_active")
+    list_display = ("user", "organisation", "role", "state", "created_at")
+    list_filter = ("role", "state")
     search_fields = ("user__username", "organisation__name")
     autocomplete_fields = ("user", "organisation")

@@ -1,9 +1,9 @@
 """The demo: one province of trusted addresses, partners and Women's Union offices, with one user per
 role, for showing and trying the system (``python manage.py seed_demo``).
 
-Everything is written through ``accounts.services`` (or, for users and two-step devices, which have
-no service yet, with ``full_clean()`` before ``save()``), and looked up before it is created, so a
-second run creates nothing and changes nothing. Nothing here runs in production mode.
+Everything is written through ``accounts.services`` (or, for demo users, who get the published demo
+password, and two-step devices, with ``full_clean()`` before ``save()``), and looked up before it is
+created, so a second run creates nothing and changes nothing. Nothing here runs in production mode.
 
 The place names are real districts and communes of Kon Tum under the 2021–2025 three-level
 hierarchy; the commune and village codes follow the official pattern but are illustrative, not the
@@ -50,7 +50,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
+from accounts import access, services
 from accounts.access import TWO_FACTOR_ROLES
 from accounts.models import AdminUnit, Membership, Organisation, Role, User
 
@@ -406,6 +406,7 @@ def build_demo(
     demo.say(str(_("Users and memberships")))
     for spec in plan.users:
         _build_user(demo, spec)
+    _confirm_memberships(demo)
     return demo
 
 
@@ -457,10 +458,11 @@ def _build_user(demo: Demo, spec: UserSpec) -> None:
     memberships = []
     for role, key in spec.memberships:
         organisation = demo.organisations[key]
-        membership = Membership.objects.filter(user=user, organisation=organisation, is_active=True).first()
+        membership = Membership.objects.live().filter(user=user, organisation=organisation).first()
         created = membership is None
         if membership is None:
-            membership = services.membership_grant(user=user, organisation=organisation, role=role, by=None)
+            # Asked for from the console; the roles that need confirmation are confirmed below.
+            membership = services.membership_request(user=user, organisation=organisation, role=role, by=None)
         elif membership.role != role:
             demo.warn(str(_("%(username)s already acts in %(organisation)s as %(role)s; left unchanged.")
                           % {"username": user.username, "organisation": organisation,
@@ -470,6 +472,38 @@ def _build_user(demo: Demo, spec: UserSpec) -> None:
 
     device = _demo_device(demo, user) if spec.needs_two_factor else None
     demo.users[spec.username] = DemoUser(user, memberships, spec.needs_two_factor, device)
+
+
+# Who confirms whom in the demo: supervisors first, so that they can confirm the leads of addresses,
+# who then confirm their volunteers.
+_CONFIRMATION_ORDER = [Role.UNION_SUPERVISOR, Role.LEAD, Role.PARTNER_OFFICER, Role.VOLUNTEER]
+
+
+def _confirm_memberships(demo: Demo) -> None:
+    """Confirm the demo's grants as the system would: each by its confirmer (a lead for her address's
+    members, a supervisor where there is no lead or officer), with the code the new member's screen
+    shows. What nobody in the application may confirm — the demo district's first supervisor — is
+    confirmed from the console, as ``manage.py confirm_membership`` does."""
+    pending = sorted(
+        (m for demo_user in demo.users.values() for m in demo_user.memberships if m.is_awaiting_confirmation),
+        key=lambda m: (_CONFIRMATION_ORDER.index(m.role), m.user.username, m.organisation.name),
+    )
+    while pending:
+        in_force = [m for demo_user in demo.users.values() for m in demo_user.memberships if m.is_active]
+        for grant in pending:
+            own = access.own_confirmer_exists(grant)
+            confirmer = next((m for m in in_force if access.may_confirm_grant(m, grant, own_confirmer_exists=own)),
+                             None)
+            if confirmer is not None:
+                confirmed = services.membership_confirm(membership=grant, by=confirmer,
+                                                        code=grant.confirmation_code())
+                break
+        else:
+            grant = pending[0]
+            confirmed = services.membership_confirm_from_console(membership=grant)
+        pending.remove(grant)
+        memberships = demo.users[grant.user.username].memberships
+        memberships[memberships.index(grant)] = confirmed
 
 
 def _demo_device(demo: Demo, user: User) -> TOTPDevice | None:

@@ -5,12 +5,16 @@ Nothing here knows about cases: the rules of what a role may do live in ``accoun
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import uuid
 
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -33,6 +37,11 @@ class User(AbstractUser):
         from accounts.access import TWO_FACTOR_ROLES
 
         return self.memberships.active().filter(role__in=TWO_FACTOR_ROLES).exists()
+
+    @property
+    def display_name(self) -> str:
+        # Vietnamese order: family and middle names (last_name) before the given name.
+        return " ".join(part for part in (self.last_name, self.first_name) if part) or self.username
 
 
 class AdminUnitQuerySet(models.QuerySet["AdminUnit"]):
@@ -230,21 +239,85 @@ ROLE_ORGANISATION_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+class InvalidTransition(ValidationError):
+    """A membership step that is not allowed from here, or not to this person; the message says why."""
+
+
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self) -> MembershipQuerySet:
-        return self.filter(is_active=True, organisation__is_active=True, user__is_active=True)
+        """In force: confirmed, not ended, in an active organisation, held by an active user."""
+        return self.filter(state=Membership.State.ACTIVE, organisation__is_active=True, user__is_active=True)
+
+    def live(self) -> MembershipQuerySet:
+        """Awaiting confirmation or in force: the rows the one-role-per-organisation rule counts."""
+        return self.filter(state__in=Membership.LIVE_STATES)
+
+    def awaiting_confirmation(self) -> MembershipQuerySet:
+        return self.filter(state=Membership.State.REQUESTED)
 
 
 class Membership(models.Model):
-    """A user's role in one organisation. Every action is taken "as" one membership."""
+    """A user's role in one organisation. Every action is taken "as" one membership.
+
+    A grant is asked for (``requested``) and is in force only once ``active``. Roles that read what
+    survivors told, or that confirm other people's grants, become active only when a second person —
+    never the one who asked, never the user — confirms (``accounts.access.GRANT_CONFIRMED_BY``); the
+    others are active as soon as an operator grants them. Every step goes through ``TRANSITIONS``.
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("Awaiting confirmation")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Ended")
+
+    class Action(models.TextChoices):
+        CONFIRM = "confirm", _("Confirm")
+        DECLINE = "decline", _("Decline")
+        REVOKE = "revoke", _("End")
+        # After a password was set through a one-time link that this role's confirmer did not hand
+        # over: whoever holds the account now must be seen again before it reads anything.
+        RECHECK = "recheck", _("Ask for confirmation again")
+
+    class Decider(models.TextChoices):
+        CONFIRMER = "confirmer", _("the person who confirms this role")
+        OPERATOR = "operator", _("a system administrator")
+        SYSTEM = "system", _("the system")
+        # Whoever runs manage.py on the server (and so holds the keys already): the only way to confirm
+        # a grant nobody in the application may confirm, such as a district's first supervisor.
+        CONSOLE = "console", _("the server console")
+
+    LIVE_STATES = (State.REQUESTED, State.ACTIVE)
+    # Deciders that are not a person signed in to the application.
+    IMPERSONAL = frozenset({Decider.SYSTEM, Decider.CONSOLE})
+
+    # (state, action) → (next state, who may take the step): the one transition map.
+    TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
+        (State.REQUESTED, Action.CONFIRM): (State.ACTIVE, frozenset({Decider.CONFIRMER, Decider.CONSOLE})),
+        (State.REQUESTED, Action.DECLINE): (State.DECLINED, frozenset({Decider.CONFIRMER})),
+        (State.REQUESTED, Action.REVOKE): (State.REVOKED, frozenset({Decider.OPERATOR, Decider.SYSTEM})),
+        (State.ACTIVE, Action.REVOKE): (State.REVOKED, frozenset({Decider.OPERATOR, Decider.SYSTEM})),
+        (State.ACTIVE, Action.RECHECK): (State.REQUESTED, frozenset({Decider.SYSTEM})),
+    }
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+    # Fail closed: a row written without going through the services is not in force.
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.REQUESTED)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Who asked and when (None: the server console, or the system after a password was set through a link).
+    requested_by = models.ForeignKey(
+        User, verbose_name=_("asked for by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("asked for at"), default=timezone.now)
+    # Who confirmed, declined or ended it, and when (None with a date: the server console or the system).
+    decided_by = models.ForeignKey(
+        User, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     history = HistoricalRecords()
     objects = MembershipQuerySet.as_manager()
@@ -255,14 +328,31 @@ class Membership(models.Model):
         ordering = ["organisation__name", "role"]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "organisation"], condition=Q(is_active=True),
-                name="membership_one_active_role_per_organisation",
-                violation_error_message=_("This user already has an active role in this organisation."),
+                fields=["user", "organisation"], condition=Q(state__in=["requested", "active"]),
+                name="membership_one_live_role_per_organisation",
+                violation_error_message=_(
+                    "This user already has a role in this organisation, in force or awaiting confirmation."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(state="requested", decided_at__isnull=True)
+                | (~Q(state="requested") & Q(decided_at__isnull=False)),
+                name="membership_decided_unless_requested",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.get_role_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        """This row is confirmed and not ended (``MembershipQuerySet.active`` also checks the user and
+        the organisation)."""
+        return self.state == self.State.ACTIVE
+
+    @property
+    def is_awaiting_confirmation(self) -> bool:
+        return self.state == self.State.REQUESTED
 
     def clean(self) -> None:
         if self.organisation_id and self.role:
@@ -272,3 +362,177 @@ class Membership(models.Model):
                     {"role": _("The role %(role)s cannot be held in a %(kind)s.")
                      % {"role": self.get_role_display(), "kind": self.organisation.get_kind_display()}}
                 )
+
+    def confirmation_code(self) -> str:
+        """Six digits shown only to the user while the grant awaits confirmation; the confirmer types
+        them in, so a grant is confirmed only for whoever can sign in to this account right now.
+
+        Derived, never stored: bound to this grant, to when it was asked for and to the account's
+        password hash, so a new request or a password set through a link gives a new code.
+        """
+        value = f"{self.pk}:{self.requested_at.isoformat()}:{self.user.password}"
+        digest = salted_hmac("accounts.membership.confirmation-code", value, algorithm="sha256").hexdigest()
+        return f"{int(digest, 16) % 1_000_000:06d}"
+
+    def can(self, action: str, *, by: Membership | None, decider: str | None) -> bool:
+        try:
+            self.check_transition(action, by=by, decider=decider)
+        except InvalidTransition:
+            return False
+        return True
+
+    def transition(self, action: str, *, by: Membership | None, decider: str | None, now: dt.datetime) -> str:
+        """Take one step of the map, or raise InvalidTransition saying why not. Returns the old state.
+
+        ``decider`` is what ``by`` is for this grant (``accounts.access.grant_decider``): the policy
+        says who confirms, this map says which step each of them may take.
+        """
+        next_state = self.check_transition(action, by=by, decider=decider)
+        previous = self.state
+        self.state = next_state
+        by_user = by.user if by is not None else None
+        if next_state == self.State.REQUESTED:
+            self.requested_at, self.decided_at, self.decided_by = now, None, None
+        else:
+            self.decided_at, self.decided_by = now, by_user
+        return previous
+
+    def check_transition(self, action: str, *, by: Membership | None, decider: str | None) -> str:
+        """The state ``action`` leads to, or InvalidTransition saying why it is not allowed."""
+        step = self.TRANSITIONS.get((self.state, action))
+        if step is None:
+            raise InvalidTransition(
+                _("A role that is “%(state)s” cannot be “%(action)s”.")
+                % {"state": self.get_state_display(), "action": self.Action(action).label}
+            )
+        next_state, deciders = step
+        if by is not None and by.user_id == self.user_id:
+            raise InvalidTransition(_("Nobody can change their own roles. Ask another person to do it."))
+        if action == self.Action.CONFIRM and by is not None and by.user_id == self.requested_by_id:
+            raise InvalidTransition(_("The person who asked for this role cannot also confirm it."))
+        if (decider in self.IMPERSONAL) != (by is None) or decider not in deciders:
+            raise InvalidTransition(
+                _("Only %(decider)s can do this.")
+                % {"decider": " / ".join(str(self.Decider(d).label) for d in sorted(deciders))}
+            )
+        return next_state
+
+
+def _default_link_expiry() -> dt.datetime:
+    return timezone.now() + AccountLink.LIFETIME
+
+
+class AccountLinkQuerySet(models.QuerySet["AccountLink"]):
+    def usable(self, now: dt.datetime | None = None) -> AccountLinkQuerySet:
+        return self.filter(used_at__isnull=True, voided_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class AccountLink(models.Model):
+    """A one-time link with which a user chooses their own password: an invitation for a new account,
+    or a reset. Only a SHA-256 hash of the token is stored; the token itself exists in the link that
+    was handed over or e-mailed, and nowhere else."""
+
+    class Purpose(models.TextChoices):
+        INVITE = "invite", _("Invitation")
+        RESET = "reset", _("Password reset")
+
+    class Delivery(models.TextChoices):
+        HANDED = "handed", _("shown to be handed over in person")
+        EMAILED = "emailed", _("sent by e-mail")
+
+    LIFETIME = dt.timedelta(hours=24)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    delivery = models.CharField(max_length=8, choices=Delivery.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Who issued it (None: the user asked through "Forgot password?"), and as which membership: a link
+    # handed over by the confirmer of a role keeps that role in force when the link is used.
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_as = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_default_link_expiry)
+    used_at = models.DateTimeField(null=True, blank=True)
+    # Set when a newer link is issued or any link is used: only the latest link ever works.
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("one-time link")
+        verbose_name_plural = _("one-time links")
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")),
+                                   name="accountlink_expires_later"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    def is_usable(self, now: dt.datetime) -> bool:
+        return self.used_at is None and self.voided_at is None and self.expires_at > now
+
+
+class AccountEventQuerySet(models.QuerySet["AccountEvent"]):
+    def of_organisation_grants(self, organisation: Organisation) -> AccountEventQuerySet:
+        return self.filter(membership__organisation=organisation)
+
+
+class AccountEvent(models.Model):
+    """The account history: one row per step, written by the services.
+
+    Deliberately without free text: what happened is ``kind``, to which role is ``membership``, and how
+    a link travelled is ``delivery``, so no token, password or hash can ever end up here.
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNT_CREATED = "account_created", _("Account created (no password: the user chooses it)")
+        INVITATION_ISSUED = "invitation_issued", _("Invitation link created")
+        INVITATION_USED = "invitation_used", _("Password chosen with the invitation link")
+        RESET_ASKED = "reset_asked", _("New password asked for (“Forgot password?”)")
+        RESET_LINK_ISSUED = "reset_issued", _("Password link created")
+        RESET_USED = "reset_used", _("Password chosen with a password link")
+        PASSWORD_CHANGED = "password_changed", _("Password changed by the user")
+        EMAIL_CHANGED = "email_changed", _("E-mail address changed")
+        MEMBERSHIP_REQUESTED = "membership_requested", _("Role asked for, awaiting confirmation")
+        MEMBERSHIP_GRANTED = "membership_granted", _("Role granted (no confirmation needed)")
+        MEMBERSHIP_CONFIRMED = "membership_confirmed", _("Role confirmed")
+        MEMBERSHIP_DECLINED = "membership_declined", _("Role declined")
+        MEMBERSHIP_REVOKED = "membership_revoked", _("Role ended")
+        MEMBERSHIP_RECHECK = "membership_recheck", _(
+            "Role awaiting confirmation again (a password was chosen with a link)"
+        )
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated; every role ended")
+        ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated (roles must be asked for again)")
+
+    class Delivery(models.TextChoices):
+        HANDED = "handed", _("shown to be handed over in person")
+        EMAILED = "emailed", _("sent by e-mail")
+        NO_EMAIL = "no_email", _("no e-mail address: the lead or the administrator can create a link")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Who did it (None: the user's own request through "Forgot password?", the server console, or the system).
+    by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    delivery = models.CharField(max_length=8, choices=Delivery.choices, blank=True)
+
+    objects = AccountEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["user", "-at"], name="accountevent_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} · {self.get_kind_display()}"
