@@ -191,6 +191,21 @@ def own_confirmer_exists(grant: Membership) -> bool:
     ).exists()
 
 
+def in_app_confirmers(grant: Membership) -> models.QuerySet[Membership]:
+    """The active memberships that may confirm ``grant`` in the application (the same answer as
+    ``may_confirm_grant``, as a query): who to send a grant to, and what the console must not bypass."""
+    confirmer_role = GRANT_CONFIRMED_BY.get(grant.role)
+    if confirmer_role is None:
+        return Membership.objects.none()
+    candidates = Membership.objects.active().exclude(user_id=grant.user_id)
+    if grant.requested_by_id is not None:
+        candidates = candidates.exclude(user_id=grant.requested_by_id)
+    if own_confirmer_exists(grant):
+        return candidates.filter(organisation_id=grant.organisation_id, role=confirmer_role)
+    return candidates.filter(role=AREA_CONFIRMER_ROLE,
+                             organisation__area__in=grant.organisation.area.ancestors_and_self())
+
+
 def grant_decider(by: Membership | None, grant: Membership, *, own_confirmer_exists: bool) -> str | None:
     """What ``by`` is for this grant, in the terms of ``Membership.TRANSITIONS``."""
     if by is None:
@@ -230,6 +245,17 @@ def grants_in_scope(membership: Membership | None) -> models.QuerySet[Membership
         Membership.objects.annotate(confirmer_role=confirmer_role, has_own_confirmer=Exists(own_confirmers))
         .filter(scope)
     )
+
+
+def get_grant_for(membership: Membership | None, pk: Any) -> Membership:
+    """The gate for one grant: not in the membership's scope → 404; in scope but not its to decide
+    (its own, or one it asked for) → 403."""
+    grant = visible_or_404(
+        grants_in_scope(membership).select_related("user", "organisation__area", "requested_by"), pk
+    )
+    if not may_confirm_grant(membership, grant, own_confirmer_exists=grant.has_own_confirmer):
+        raise PermissionDenied
+    return grant
 
 
 def may_issue_link(by: Membership | None, user: User) -> bool:
@@ -313,14 +339,18 @@ def get_object_for(
     ``visible`` is the caller's visibility queryset for this membership (already filtered in SQL).
     Not in it → 404, so nobody learns that the object exists. Visible but ``perm`` not allowed → 403.
     """
-    try:
-        obj = visible.get(pk=pk)
-    # A malformed id is as unknown as a missing one.
-    except (visible.model.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise Http404 from None
+    obj = visible_or_404(visible, pk)
     if not can(membership, perm, obj):
         raise PermissionDenied
     return obj
+
+
+def visible_or_404(visible: models.QuerySet[M], pk: Any) -> M:
+    try:
+        return visible.get(pk=pk)
+    # A malformed id is as unknown as a missing one.
+    except (visible.model.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise Http404 from None
 
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., "HttpResponse"])

@@ -2,15 +2,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts import services
+from accounts import access, selectors, services
 from accounts.access import Perm, role_allows
 from accounts.admin_site import admin_site
-from accounts.models import AdminUnit, Membership, Organisation, User
+from accounts.models import AccountLink, AdminUnit, Membership, Organisation, User
+from accounts.views_passwords import stash_link_to_show
 
 
 class OperatorOnly:
@@ -35,17 +45,155 @@ class OperatorOnly:
         # Deactivate instead: records and history point at users and organisations.
         return False
 
+    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str,
+                          extra_context: dict | None = None) -> HttpResponse:
+        # simple-history saves whatever is posted to a past version's page, whatever the permissions:
+        # posting an old "active" version of an ended membership would restore it with nobody's
+        # confirmation. Past versions are for reading.
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(  # type: ignore[misc]
+            request, object_id, version_id, extra_context)
+
+
+class OperatorUserCreationForm(forms.ModelForm):
+    """A new account has no password field: its holder chooses the password with an invitation link."""
+
+    delivery = forms.ChoiceField(
+        label=_("Invitation"), choices=AccountLink.Delivery.choices, initial=AccountLink.Delivery.HANDED,
+        widget=forms.RadioSelect,
+        help_text=_("Hand the link over in person (shown once, with a QR code), or e-mail it to the address above."),
+    )
+
+    class Meta:
+        model = User
+        fields = ("username", "first_name", "last_name", "email")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("delivery") == AccountLink.Delivery.EMAILED and not cleaned.get("email"):
+            self.add_error("delivery", _("To e-mail the invitation, give an e-mail address."))
+        return cleaned
+
+
+class OperatorUserChangeForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("username", "first_name", "last_name", "email", "is_active")
+
 
 @admin.register(User, site=admin_site)
 class OperatorUserAdmin(OperatorOnly, UserAdmin):
-    list_display = ("username", "first_name", "last_name", "is_active", "last_login")
+    """Operators manage accounts but never see or set a password: there is no password field, no
+    password page for another user, only one-time links their holders choose a password with."""
+
+    form = OperatorUserChangeForm
+    add_form = OperatorUserCreationForm
+    add_form_template = None
+    change_form_template = "admin/accounts/user/change_form.html"
+    list_display = ("username", "first_name", "last_name", "is_active", "last_login", "reset_flag")
     list_filter = ("is_active",)
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
-        ("Profile", {"fields": ("first_name", "last_name", "email")}),
-        ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
+        (None, {"fields": ("username",)}),
+        (_("Profile"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Status"), {"fields": ("is_active", "last_login", "date_joined", "reset_flag")}),
+        (_("Roles"), {"fields": ("roles",)}),
+        (_("History of the account"), {"fields": ("history",)}),
     )
-    readonly_fields = ("last_login", "date_joined")
+    add_fieldsets = ((None, {"fields": ("username", "first_name", "last_name", "email", "delivery")}),)
+    readonly_fields = ("last_login", "date_joined", "reset_flag", "roles", "history")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return selectors.users_with_reset_flag(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk != request.user.pk and services.email_locked_for_others(obj):
+            fields += ("email",)
+        if obj is not None and obj.pk == request.user.pk:
+            fields += ("is_active",)  # nobody deactivates their own account
+        return fields
+
+    def get_urls(self) -> list[URLPattern]:
+        # Not UserAdmin's: its "<id>/password/" sets another user's password.
+        return [
+            path("<id>/password/", self.admin_site.admin_view(self.user_change_password),
+                 name="auth_user_password_change"),
+            path("<id>/password-link/", self.admin_site.admin_view(self.password_link),
+                 name="accounts_user_password_link"),
+            *admin.ModelAdmin.get_urls(self),
+        ]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        raise Http404
+
+    def password_link(self, request: HttpRequest, id: str) -> HttpResponse:
+        """Create a one-time password link for this user: shown once, or e-mailed."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        user = self.get_object(request, id)
+        if user is None:
+            raise Http404
+        membership = request.membership  # type: ignore[attr-defined]
+        if not access.may_issue_link(membership, user):
+            raise PermissionDenied
+        delivery = request.POST.get("delivery")
+        if delivery not in AccountLink.Delivery.values:
+            raise PermissionDenied
+        change_url = reverse("admin:accounts_user_change", args=[user.pk])
+        try:
+            link, token = services.account_link_issue(user=user, by=membership, delivery=delivery)
+        except ValidationError as refused:
+            self.message_user(request, " ".join(refused.messages), level=messages.ERROR)
+            return redirect(change_url)
+        if delivery == AccountLink.Delivery.EMAILED:
+            self.message_user(request, _("The link was e-mailed. Older links of this account no longer work."))
+            return redirect(change_url)
+        stash_link_to_show(request, link, token, back=change_url)
+        return redirect("accounts:link-show")
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        membership = request.membership  # type: ignore[attr-defined]
+        data = form.cleaned_data
+        if not change:
+            user = services.user_create(username=data["username"], first_name=data["first_name"],
+                                        last_name=data["last_name"], email=data["email"], by=membership)
+            obj.pk, obj.password = user.pk, user.password
+            link, token = services.account_link_issue(user=user, by=membership, delivery=data["delivery"])
+            if data["delivery"] == AccountLink.Delivery.HANDED:
+                stash_link_to_show(request, link, token,
+                                   back=reverse("admin:accounts_user_change", args=[user.pk]))
+            return
+        user = User.objects.get(pk=obj.pk)
+        services.user_update(user=user, by=membership, username=data.get("username", user.username),
+                             first_name=data.get("first_name", user.first_name),
+                             last_name=data.get("last_name", user.last_name), email=data.get("email", user.email))
+        if "is_active" in data and data["is_active"] != user.is_active:
+            if data["is_active"]:
+                services.user_reactivate(user=user, by=membership)
+            else:
+                services.user_deactivate(user=user, by=membership)
+
+    def response_add(self, request: HttpRequest, obj: User, post_url_continue: str | None = None) -> HttpResponse:
+        if request.POST.get("delivery") == AccountLink.Delivery.HANDED:
+            return redirect("accounts:link-show")
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.display(description=_("asked for a new password"), boolean=True)
+    def reset_flag(self, obj: User) -> bool:
+        return bool(getattr(obj, "reset_waiting", False))
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj: User) -> str:
+        rows = obj.memberships.select_related("organisation").order_by("-requested_at")
+        return format_html_join(
+            mark_safe("<br>"), "{} · {} · {}",
+            ((m.organisation.name, m.get_role_display(), m.get_state_display()) for m in rows),
+        ) or "—"
+
+    @admin.display(description=_("history"))
+    def history(self, obj: User) -> str:
+        return render_to_string("accounts/includes/events.html", {"events": selectors.own_events(obj)})
 
 
 @admin.register(AdminUnit, site=admin_site)
@@ -76,9 +224,74 @@ class OrganisationAdmin(OperatorOnly, SimpleHistoryAdmin):
             obj.pk, obj.group_id = created.pk, created.group_id
 
 
+class MembershipRequestForm(forms.ModelForm):
+    """Asking for a role. The services' rules (never for oneself, one live role per organisation, a
+    role that fits the organisation) are placed beside the fields here, and enforced again on saving."""
+
+    class Meta:
+        model = Membership
+        fields = ("user", "organisation", "role")
+
+    acting: Membership | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            services.membership_request_check(user=cleaned["user"], organisation=cleaned["organisation"],
+                                              role=cleaned["role"], by=self.acting)
+        except ValidationError as refused:
+            self.add_error(None, refused)
+        return cleaned
+
+
 @admin.register(Membership, site=admin_site)
 class MembershipAdmin(OperatorOnly, SimpleHistoryAdmin):
-    list_display = ("user", "organisation", "role", "state", "created_at")
+    """Roles are asked for here and confirmed by the organisation's own confirmer, never here. An existing
+    role is never edited: to widen it, ask for another; to end it, use the action."""
+
+    form = MembershipRequestForm
+    list_display = ("user", "organisation", "role", "state", "requested_by", "requested_at", "decided_by",
+                    "decided_at")
     list_filter = ("role", "state")
     search_fields = ("user__username", "organisation__name")
     autocomplete_fields = ("user", "organisation")
+    readonly_fields = ("user", "organisation", "role", "state", "requested_by", "requested_at", "decided_by",
+                       "decided_at", "created_at")
+    actions = ["revoke_selected"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj: Membership | None = None) -> tuple[str, ...]:
+        return self.readonly_fields if obj is not None else ("user", "organisation", "role")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Membership | None = None) -> tuple[str, ...]:
+        return self.readonly_fields if obj is not None else ()
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"acting": getattr(request, "membership", None)})
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        if change:
+            raise PermissionDenied  # a role is never edited in place
+        created = services.membership_request(
+            user=form.cleaned_data["user"], organisation=form.cleaned_data["organisation"],
+            role=form.cleaned_data["role"], by=request.membership,  # type: ignore[attr-defined]
+        )
+        obj.pk, obj.state = created.pk, created.state
+
+    @admin.action(description=_("End the selected roles"))
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        ended = 0
+        for membership in queryset.live():
+            try:
+                services.membership_revoke(membership=membership, by=request.membership)  # type: ignore[attr-defined]
+            except ValidationError as refused:
+                self.message_user(request, f"{membership}: {' '.join(refused.messages)}", level=messages.ERROR)
+            else:
+                ended += 1
+        if ended:
+            self.message_user(request, _("%(count)d roles ended.") % {"count": ended})

@@ -52,5 +52,12 @@ class OperatorAdminSite(admin.AdminSite):
     def logout(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         return redirect("accounts:logout")
 
+    def password_change(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        # One place to change one's own password, which records it in the account history.
+        return redirect("accounts:password-change")
+
+    def password_change_done(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return redirect("accounts:profile")
+
 
 admin_site = OperatorAdminSite(name="admin")

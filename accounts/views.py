@@ -19,6 +19,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import selectors, services
 from accounts.forms import LoginForm, TokenForm
 from accounts.middleware import SESSION_MEMBERSHIP_KEY
 from accounts.models import Membership
@@ -72,7 +73,8 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = list(request.user.active_memberships())
     if membership is None and len(memberships) > 1:
         return redirect("accounts:membership-choose")
-    return render(request, "home.html", {"memberships": memberships, "tiles": tiles_for(membership)})
+    return render(request, "home.html", {"memberships": memberships, "tiles": tiles_for(membership),
+                                         "awaiting": selectors.own_grants_awaiting(request.user)})
 
 
 def membership_choose(request: HttpRequest) -> HttpResponse:
@@ -94,7 +96,10 @@ def profile(request: HttpRequest) -> HttpResponse:
     role_rows = sorted(
         {(m.get_role_display(), m.organisation.name) for m in request.user.active_memberships()}
     )
-    return render(request, "accounts/profile.html", {"has_device": has_device, "role_rows": role_rows})
+    return render(request, "accounts/profile.html", {
+        "has_device": has_device, "role_rows": role_rows,
+        "awaiting": selectors.own_grants_awaiting(request.user), "events": selectors.own_events(request.user),
+    })
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -106,6 +111,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         response = super().form_valid(form)
+        services.password_changed_record(user=self.request.user)
         messages.success(self.request, _("Password changed. Every other session has been signed out."))
         return response
 

@@ -196,6 +196,9 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Dia chi tin cay")
 # django-guardian: object permissions only; no anonymous user object, no global-permission widening.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
+# Past versions in the operator's administration are for reading: reverting would bypass the services
+# (a revoked membership brought back without confirmation). The admin also refuses the POST.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Security headers ---------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", PRODUCTION)

@@ -59,11 +59,17 @@ def _admin_rows() -> list[Row]:
         # One sign-in and one sign-out page for the whole site.
         Row("admin:login", everyone(FORBIDDEN, **{ANON: REDIRECT, Role.SYSTEM_ADMINISTRATOR: REDIRECT})),
         Row("admin:logout", sysadmin_only | {Role.SYSTEM_ADMINISTRATOR: REDIRECT}),
-        Row("admin:password_change", sysadmin_only),
-        Row("admin:password_change_done", sysadmin_only),
+        # The operator's own password changes on accounts:password-change, like everyone's.
+        Row("admin:password_change", sysadmin_only | {Role.SYSTEM_ADMINISTRATOR: REDIRECT}),
+        Row("admin:password_change_done", sysadmin_only | {Role.SYSTEM_ADMINISTRATOR: REDIRECT}),
         Row("admin:view_on_site", sysadmin_only | {Role.SYSTEM_ADMINISTRATOR: NOT_FOUND},
             kwargs=lambda c, m: {"content_type_id": 1, "object_id": 1}),
-        Row("admin:auth_user_password_change", sysadmin_only, kwargs=lambda c, m: {"id": c.volunteer_a.user_id}),
+        # Operators never set another user's password: the page is gone (404), even for the operator.
+        Row("admin:auth_user_password_change", sysadmin_only | {Role.SYSTEM_ADMINISTRATOR: NOT_FOUND},
+            kwargs=lambda c, m: {"id": c.volunteer_a.user_id}),
+        # Instead they create a one-time link with which its holder chooses a password (shown once).
+        Row("admin:accounts_user_password_link", sysadmin_only | {Role.SYSTEM_ADMINISTRATOR: REDIRECT},
+            method="post", kwargs=lambda c, m: {"id": c.volunteer_a.user_id}, data={"delivery": "handed"}),
     ]
     objects: dict[str, Callable[[Cast], object]] = {
         "accounts_user": lambda c: c.volunteer_a.user_id,

@@ -19,7 +19,8 @@ LOGIN = "/accounts/login/"
 WRONG = "not-the-password"
 
 # The only views an anonymous visitor may open. set_language is POST-only; a GET just redirects.
-ANONYMOUS_ALLOWED = {"accounts:login", "set_language"}
+ANONYMOUS_ALLOWED = {"accounts:login", "set_language", "accounts:password-forgot", "accounts:link-use",
+                     "accounts:link-set-password"}
 
 
 def _post_login(client: Client, username: object, password: object = WRONG, **extra: object):
