@@ -42,7 +42,7 @@ def stash_link_to_show(request: HttpRequest, link: AccountLink, token: str, *, b
     }
 
 
-@never_cache
+@never_cache  # Cache-Control: no-store, so neither reloading nor the back button shows it again
 def link_show(request: HttpRequest) -> HttpResponse:
     """The link and its QR code, once: reading them removes them from the session, so reloading (or the
     back button: the page is never cached) shows them no more."""
@@ -60,9 +60,7 @@ def link_show(request: HttpRequest) -> HttpResponse:
                 "link": link, "url": url, "back": stashed.get("back") or reverse("home"),
                 "qr": segno.make(url, error="m").svg_data_uri(scale=4, dark="#111"),
             }
-    response = render(request, "accounts/link_show.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "accounts/link_show.html", context)
 
 
 @login_not_required
@@ -91,9 +89,7 @@ def link_use(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _link_unusable(request: HttpRequest) -> HttpResponse:
-    response = render(request, "accounts/link_set_password.html", {"unusable": services.LINK_UNUSABLE})
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "accounts/link_set_password.html", {"unusable": services.LINK_UNUSABLE})
 
 
 @login_not_required
@@ -123,15 +119,11 @@ def link_set_password(request: HttpRequest) -> HttpResponse:
             return _link_unusable(request)
         # Whoever was signed in on this browser is not the person who just chose a password.
         logout(request)
-        response = render(request, "accounts/link_set_password.html", {
+        return render(request, "accounts/link_set_password.html", {
             "done": True, "username": user.get_username(),
             "awaiting": user.memberships.awaiting_confirmation().exists(),
         })
-        response["Cache-Control"] = "no-store"
-        return response
-    response = render(request, "accounts/link_set_password.html", {"form": form, "link": link})
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "accounts/link_set_password.html", {"form": form, "link": link})
 
 
 @sensitive_post_parameters("password")
