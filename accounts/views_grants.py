@@ -51,7 +51,7 @@ def grant_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(refused.messages))
             return redirect("accounts:grants")
         except ValidationError as wrong:
-            form.add_error("code", wrong.message_dict.get("code", wrong.messages))
+            form.add_error(None, wrong)  # a wrong code lands beside the field, anything else above it
         else:
             messages.success(request, _("Confirmed: %(person)s can now work as %(role)s.")
                              % {"person": grant.user.display_name, "role": grant.get_role_display()})
