@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("accounts", "0001_initial")]
-AFTER = [("accounts", "0002_membership_confirmation_links_events")]
+AFTER = [("accounts", "0004_membership_state_replaces_is_active")]
 
 
 @pytest.mark.django_db(transaction=True)
