@@ -168,7 +168,7 @@ def membership_grant(*, user: User, organisation: Organisation, role: str, by: N
 
 
 def _locked(membership: Membership) -> Membership:
-    return (Membership.objects.select_for_update()
+    return (Membership.objects.select_for_update(of=("self",))
             .select_related("user", "organisation", "organisation__area").get(pk=membership.pk))
 
 
@@ -378,7 +378,7 @@ def account_link_redeem(*, token: str, password: str) -> User:
     link for a volunteer and used it himself would find her roles waiting for her lead.
     """
     now = timezone.now()
-    link = (AccountLink.objects.select_for_update().select_related("created_as")
+    link = (AccountLink.objects.select_for_update(of=("self",)).select_related("created_as")
             .filter(token_hash=AccountLink.hash_token(token or "")).first())
     if link is None or not link.is_usable(now):
         raise ValidationError(LINK_UNUSABLE)
