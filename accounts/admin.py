@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
+from django.db import models
 from django.http import HttpRequest
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelChange
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts import services
 from accounts.access import Perm, role_allows
@@ -36,16 +45,62 @@ class OperatorOnly:
         return False
 
 
+def yes_no_column(model: type[models.Model], field: str) -> Callable[[Any], str]:
+    """A yes/no column whose icon is labelled in the reader's language: Django's own boolean column
+    labels its icon "True" or "False", in English, whatever the language."""
+    value_of = model._meta.get_field(field).value_from_object
+
+    @admin.display(description=model._meta.get_field(field).verbose_name, ordering=field)
+    def column(obj: models.Model) -> str:
+        value = bool(value_of(obj))
+        icon = static(f"admin/img/icon-{'yes' if value else 'no'}.svg")
+        return format_html('<img src="{}" alt="{}">', icon, _("Yes") if value else _("No"))
+
+    return column
+
+
+class ReadableHistory(HistoricalRecordContextHelper):
+    """The changes on a history page as the admin shows values — the label of a choice, yes or no, in
+    the reader's language — where simple-history shows what is stored ("new → consolidated", "True")."""
+
+    def prepare_delta_change_value(self, change: ModelChange, value: Any) -> Any:
+        field = self.model._meta.get_field(change.field)
+        if isinstance(field, models.BooleanField) and value is not None:
+            return _("Yes") if value else _("No")
+        if field.choices and not isinstance(value, list):
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
+
+
+class OperatorHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin with the changes shown in words (see ReadableHistory)."""
+
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> ReadableHistory:
+        return ReadableHistory(self.model, historical_record)
+
+
+class OperatorPasswordChangeForm(AdminPasswordChangeForm):
+    """Django's form, with its warning translated: Django 5.2 appends it to the help text in English only
+    (same markup, which the admin's script shows and hides)."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 @admin.register(User, site=admin_site)
 class OperatorUserAdmin(OperatorOnly, UserAdmin):
-    list_display = ("username", "first_name", "last_name", "is_active", "last_login")
+    list_display = ("username", "first_name", "last_name", yes_no_column(User, "is_active"), "last_login")
     list_filter = ("is_active",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Profile", {"fields": ("first_name", "last_name", "email")}),
-        ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
+        (_("Profile"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
     )
     readonly_fields = ("last_login", "date_joined")
+    change_password_form = OperatorPasswordChangeForm
 
 
 @admin.register(AdminUnit, site=admin_site)
@@ -61,8 +116,8 @@ class AdminUnitAdmin(OperatorOnly, admin.ModelAdmin):
 
 
 @admin.register(Organisation, site=admin_site)
-class OrganisationAdmin(OperatorOnly, SimpleHistoryAdmin):
-    list_display = ("name", "kind", "area", "programme_status", "is_active")
+class OrganisationAdmin(OperatorOnly, OperatorHistoryAdmin):
+    list_display = ("name", "kind", "area", "programme_status", yes_no_column(Organisation, "is_active"))
     list_filter = ("kind", "programme_status", "is_active")
     search_fields = ("name",)
     autocomplete_fields = ("area",)
@@ -77,8 +132,8 @@ class OrganisationAdmin(OperatorOnly, SimpleHistoryAdmin):
 
 
 @admin.register(Membership, site=admin_site)
-class MembershipAdmin(OperatorOnly, SimpleHistoryAdmin):
-    list_display = ("user", "organisation", "role", "is_active", "created_at")
+class MembershipAdmin(OperatorOnly, OperatorHistoryAdmin):
+    list_display = ("user", "organisation", "role", yes_no_column(Membership, "is_active"), "created_at")
     list_filter = ("role", "is_active")
     search_fields = ("user__username", "organisation__name")
     autocomplete_fields = ("user", "organisation")

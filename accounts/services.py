@@ -1,7 +1,9 @@
 """Writes for accounts: organisations, administrative units, memberships.
 
 Each service validates with ``full_clean()``, runs in one transaction and records who did it in the
-history tables (simple-history reads ``_history_user`` and ``_change_reason``).
+history tables (simple-history reads ``_history_user`` and ``_change_reason``). Change reasons are
+English messages marked with ``gettext_noop``: stored as they are, translated where the operator's
+history pages show them (templates/simple_history/object_history_list.html).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from accounts.models import AdminUnit, Membership, Organisation, User
 
@@ -46,7 +49,7 @@ def organisation_create(
     )
     organisation.group = Group.objects.create(name=f"organisation:{organisation.id}")
     organisation.full_clean()
-    _stamp(organisation, by=by, reason="created")
+    _stamp(organisation, by=by, reason=gettext_noop("created"))
     organisation.save()
     return organisation
 
@@ -56,7 +59,7 @@ def organisation_update(*, organisation: Organisation, by: User | None, **fields
     for name, value in fields.items():
         setattr(organisation, name, value)
     organisation.full_clean()
-    _stamp(organisation, by=by, reason="updated")
+    _stamp(organisation, by=by, reason=gettext_noop("updated"))
     organisation.save()
     return organisation
 
@@ -65,7 +68,7 @@ def organisation_update(*, organisation: Organisation, by: User | None, **fields
 def membership_grant(*, user: User, organisation: Organisation, role: str, by: User | None) -> Membership:
     membership = Membership(user=user, organisation=organisation, role=role)
     membership.full_clean()
-    _stamp(membership, by=by, reason="granted")
+    _stamp(membership, by=by, reason=gettext_noop("granted"))
     membership.save()
     return membership
 
@@ -74,6 +77,6 @@ def membership_grant(*, user: User, organisation: Organisation, role: str, by: U
 def membership_revoke(*, membership: Membership, by: User | None) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     membership.is_active = False
-    _stamp(membership, by=by, reason="revoked")
+    _stamp(membership, by=by, reason=gettext_noop("revoked"))
     membership.save()
     return membership
