@@ -1,20 +1,28 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html_join
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelChange
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts import access, selectors, services
 from accounts.access import Perm, role_allows
@@ -82,6 +90,47 @@ class OperatorUserChangeForm(forms.ModelForm):
         fields = ("username", "first_name", "last_name", "email", "is_active")
 
 
+def yes_no_column(model: type[models.Model], field: str) -> Callable[[Any], str]:
+    """A yes/no column whose icon is labelled in the reader's language: Django's own boolean column
+    labels its icon "True" or "False", in English, whatever the language."""
+    value_of = model._meta.get_field(field).value_from_object
+
+    @admin.display(description=model._meta.get_field(field).verbose_name, ordering=field)
+    def column(obj: models.Model) -> str:
+        return yes_no_icon(bool(value_of(obj)))
+
+    return column
+
+
+def yes_no_icon(value: bool) -> str:
+    icon = static(f"admin/img/icon-{'yes' if value else 'no'}.svg")
+    return format_html('<img src="{}" alt="{}">', icon, _("Yes") if value else _("No"))
+
+
+class ReadableHistory(HistoricalRecordContextHelper):
+    """The changes on a history page as the admin shows values — the label of a choice, yes or no, in
+    the reader's language — where simple-history shows what is stored ("new → consolidated", "True")."""
+
+    def prepare_delta_change_value(self, change: ModelChange, value: Any) -> Any:
+        field = self.model._meta.get_field(change.field)
+        if value is None:
+            return "—"  # not "None"
+        if isinstance(value, dt.datetime):
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        if isinstance(field, models.BooleanField):
+            return _("Yes") if value else _("No")
+        if field.choices and not isinstance(value, list):
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
+
+
+class OperatorHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin with the changes shown in words (see ReadableHistory)."""
+
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> ReadableHistory:
+        return ReadableHistory(self.model, historical_record)
+
+
 @admin.register(User, site=admin_site)
 class OperatorUserAdmin(OperatorOnly, UserAdmin):
     """Operators manage accounts but never see or set a password: there is no password field, no
@@ -91,7 +140,8 @@ class OperatorUserAdmin(OperatorOnly, UserAdmin):
     add_form = OperatorUserCreationForm
     add_form_template = None
     change_form_template = "admin/accounts/user/change_form.html"
-    list_display = ("username", "first_name", "last_name", "is_active", "last_login", "reset_flag")
+    list_display = ("username", "first_name", "last_name", yes_no_column(User, "is_active"), "last_login",
+                    "reset_flag")
     list_filter = ("is_active",)
     fieldsets = (
         (None, {"fields": ("username",)}),
@@ -179,9 +229,9 @@ class OperatorUserAdmin(OperatorOnly, UserAdmin):
             return redirect("accounts:link-show")
         return super().response_add(request, obj, post_url_continue)
 
-    @admin.display(description=_("asked for a new password"), boolean=True)
-    def reset_flag(self, obj: User) -> bool:
-        return bool(getattr(obj, "reset_waiting", False))
+    @admin.display(description=_("asked for a new password"))
+    def reset_flag(self, obj: User) -> str:
+        return yes_no_icon(bool(getattr(obj, "reset_waiting", False)))
 
     @admin.display(description=_("roles"))
     def roles(self, obj: User) -> str:
@@ -209,8 +259,8 @@ class AdminUnitAdmin(OperatorOnly, admin.ModelAdmin):
 
 
 @admin.register(Organisation, site=admin_site)
-class OrganisationAdmin(OperatorOnly, SimpleHistoryAdmin):
-    list_display = ("name", "kind", "area", "programme_status", "is_active")
+class OrganisationAdmin(OperatorOnly, OperatorHistoryAdmin):
+    list_display = ("name", "kind", "area", "programme_status", yes_no_column(Organisation, "is_active"))
     list_filter = ("kind", "programme_status", "is_active")
     search_fields = ("name",)
     autocomplete_fields = ("area",)
@@ -247,7 +297,7 @@ class MembershipRequestForm(forms.ModelForm):
 
 
 @admin.register(Membership, site=admin_site)
-class MembershipAdmin(OperatorOnly, SimpleHistoryAdmin):
+class MembershipAdmin(OperatorOnly, OperatorHistoryAdmin):
     """Roles are asked for here and confirmed by the organisation's own confirmer, never here. An existing
     role is never edited: to widen it, ask for another; to end it, use the action."""
 

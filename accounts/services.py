@@ -2,7 +2,9 @@
 
 Each service validates with ``full_clean()``, runs in one transaction, records who did it in the
 history tables (simple-history reads ``_history_user`` and ``_change_reason``) and writes the account
-history (``AccountEvent``).
+history (``AccountEvent``). Change reasons are English messages marked with ``gettext_noop``: stored as
+they are, translated where the operator's history pages show them
+(templates/simple_history/object_history_list.html).
 
 Separation of duties lives here and in ``accounts.access``: nobody acts on their own account; a role
 that needs confirmation is in force only once its confirmer has typed the code that the account's
@@ -25,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts import access, mail
 from accounts.models import (
@@ -79,7 +82,7 @@ def organisation_create(
     )
     organisation.group = Group.objects.create(name=f"organisation:{organisation.id}")
     organisation.full_clean()
-    _stamp(organisation, by=by, reason="created")
+    _stamp(organisation, by=by, reason=gettext_noop("created"))
     organisation.save()
     return organisation
 
@@ -89,7 +92,7 @@ def organisation_update(*, organisation: Organisation, by: User | None, **fields
     for name, value in fields.items():
         setattr(organisation, name, value)
     organisation.full_clean()
-    _stamp(organisation, by=by, reason="updated")
+    _stamp(organisation, by=by, reason=gettext_noop("updated"))
     organisation.save()
     return organisation
 
@@ -149,7 +152,8 @@ def membership_request(*, user: User, organisation: Organisation, role: str, by:
     if not needs_confirmation:
         membership.state, membership.decided_by, membership.decided_at = Membership.State.ACTIVE, by_user, now
     membership.full_clean()
-    _stamp(membership, by=by_user, reason="requested" if needs_confirmation else "granted")
+    _stamp(membership, by=by_user,
+           reason=gettext_noop("asked for, awaiting confirmation") if needs_confirmation else gettext_noop("granted"))
     membership.save()
     _event(user, Kind.MEMBERSHIP_REQUESTED if needs_confirmation else Kind.MEMBERSHIP_GRANTED,
            by=by_user, membership=membership, at=now)
@@ -167,6 +171,15 @@ def membership_grant(*, user: User, organisation: Organisation, role: str, by: N
     return membership
 
 
+# What each step is called in the history tables (translated where they are shown).
+_CHANGE_REASONS = {
+    Membership.Action.CONFIRM: gettext_noop("confirmed"),
+    Membership.Action.DECLINE: gettext_noop("declined"),
+    Membership.Action.REVOKE: gettext_noop("revoked"),
+    Membership.Action.RECHECK: gettext_noop("awaiting confirmation again"),
+}
+
+
 def _locked(membership: Membership) -> Membership:
     return (Membership.objects.select_for_update(of=("self",))
             .select_related("user", "organisation", "organisation__area").get(pk=membership.pk))
@@ -178,7 +191,7 @@ def _take(membership: Membership, action: str, *, by: Membership | None, decider
     membership.transition(action, by=by, decider=decider, now=now)
     membership.full_clean()
     by_user = by.user if by is not None else None
-    _stamp(membership, by=by_user, reason=action)
+    _stamp(membership, by=by_user, reason=_CHANGE_REASONS[action])
     membership.save()
     _event(membership.user, kind, by=by_user, membership=membership, at=now)
     return membership

@@ -68,6 +68,18 @@ def lockout(request: HttpRequest, credentials: object = None, *args: object, **k
     return render(request, "accounts/lockout.html", {"minutes": minutes}, status=429)
 
 
+@login_not_required
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF refusal (settings.CSRF_FAILURE_VIEW) as a page a volunteer understands: a form
+    left open too long, sent from another tab, or sent after the cookies were cleared.
+
+    Nothing of the refused request is shown — not what was typed, not its address, not Django's
+    ``reason`` (technical, and in English) — and nothing was saved, which the page says, so that she
+    copies what she typed before reloading.
+    """
+    return render(request, "csrf_failure.html", status=403)
+
+
 def home(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     memberships = list(request.user.active_memberships())

@@ -742,7 +742,9 @@ class CaseAccess(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=32)
     action = models.CharField(max_length=20, choices=Action.choices)
-    # What was read, in words without personal data ("incidents", "summary PDF").
+    # What was read, in words without personal data: an English message marked with gettext_noop
+    # ("case page"), stored as it is so that the log reads the same in any language, and translated
+    # when it is shown (casework.views.audit).
     what = models.CharField(max_length=120, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import AdminUnit, User
 from indicators import aggregates
@@ -35,7 +36,7 @@ def plan_target_set(
     plan.target, plan.source = target, source
     plan.full_clean()
     plan._history_user = by  # type: ignore[attr-defined]
-    plan._change_reason = "target set"  # type: ignore[attr-defined]
+    plan._change_reason = gettext_noop("target set")  # type: ignore[attr-defined]
     plan.save()
     return plan
 

@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.access import Perm, can
@@ -108,7 +108,7 @@ def referral_send(*, referral: Referral, by: Membership, override_reason: str = 
                 _("She has not agreed to share with this kind of partner. Record her consent first.")
             )
         if not can(by, Perm.REFERRAL_OVERRIDE_CONSENT, referral):
-            raise PermissionDenied(_g("Only a trusted-address lead can send without consent."))
+            raise PermissionDenied(_("Only a trusted-address lead can send without consent."))
         if not case.is_child:
             raise ValidationError(_("Sending without consent is allowed only for a child at risk."))
         referral.consent_override = True
@@ -202,7 +202,7 @@ def referral_snapshot_viewed(*, referral: Referral, by: Membership, printed: boo
     """Every partner view or print of a snapshot goes to the case's access log ("who saw my file")."""
     access_record(case=referral.case, by=by,
                   action=CaseAccess.Action.PRINT_REFERRAL if printed else CaseAccess.Action.VIEW_REFERRAL,
-                  what=str(_("referral slip")) if printed else str(_("shared referral information")))
+                  what=gettext_noop("referral slip") if printed else gettext_noop("shared referral information"))
 
 
 def _revoke_partner(referral: Referral) -> None:
@@ -218,8 +218,11 @@ def on_consent_withdrawn(consent: Consent, by: Membership) -> None:
         if consent_scope_for(referral.partner) != consent.scope:
             continue
         if referral.status in (Status.SENT, Status.ACCEPTED) and referral.side_of(by) == Side.SENDER:
-            referral_act(referral=referral, action=Action.WITHDRAW, by=by,
-                         note=_g("The survivor withdrew her consent."))
+            # The note is read later by the partner too, whatever language either side uses: it is
+            # written in the programme's language.
+            with translation.override(settings.LANGUAGE_CODE):
+                note = str(_("The survivor withdrew her consent."))
+            referral_act(referral=referral, action=Action.WITHDRAW, by=by, note=note)
         _revoke_partner(referral)
 
 
@@ -241,14 +244,14 @@ def _notify_organisation(referral: Referral, *, organisation: Organisation, role
 def _send_notice_email(recipients: list[str]) -> None:
     # Deliberately says nothing about the case: no name, code, place or incident, not even the kind
     # of referral. The link leads to the notifications page, behind sign-in.
+    # The recipients' language is not known (and the request, if any, is someone else's): the notice
+    # goes out in the programme's language, Vietnamese.
     link = settings.SITE_URL.rstrip("/") + reverse("referrals:notifications")
-    send_mail(
-        subject=_g("Trusted addresses: something needs your attention"),
-        message=_g("Something in the trusted-address system needs your attention. Sign in to see it:\n%(link)s")
-        % {"link": link},
-        from_email=None,
-        recipient_list=recipients,
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = str(_("Trusted addresses: something needs your attention"))
+        message = str(_("Something in the trusted-address system needs your attention. Sign in to see it:\n%(link)s")
+                      % {"link": link})
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=recipients)
 
 
 def notifications_mark_read(*, user: User, organisation: Organisation, ids: Iterable[int] | None = None) -> int:

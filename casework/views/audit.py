@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.access import Perm, requires
 from accounts.models import Role
@@ -86,7 +86,9 @@ def access_log(request: HttpRequest, pk: str) -> HttpResponse:
             "organisation": access.organisation.name,
             "role": _role_label(access.role),
             "action": access.get_action_display(),
-            "what": access.what,
+            # Stored as the English message (see CaseAccess.what), shown in the reader's language;
+            # older rows that hold a translated text are shown as they are.
+            "what": _(access.what) if access.what else "",
         }
         for access in page
     ]
@@ -116,7 +118,7 @@ def case_summary_pdf(request: HttpRequest, pk: str) -> HttpResponse:
     case = get_case_for(request.membership, pk, Perm.CASE_VIEW)
     pdf = render_case_summary(case, printed_by=request.membership)
     services.access_record(case=case, by=request.membership, action=CaseAccess.Action.PRINT_SUMMARY,
-                           what=_("case summary (PDF)"))
+                           what=gettext_noop("case summary (PDF)"))
     response = HttpResponse(pdf, content_type="application/pdf")
     # The code only: file names end up in download folders and browser histories.
     response["Content-Disposition"] = f'attachment; filename="ho-so-{case.survivor.code}.pdf"'

@@ -24,7 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import Perm, can, requires
@@ -277,7 +277,8 @@ def _render_detail(
     request: HttpRequest, case: Case, *, support_form: SupportPlanDoneForm | None = None,
 ) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    services.access_record(case=case, by=membership, action=CaseAccess.Action.VIEW_CASE, what="case page")
+    services.access_record(case=case, by=membership, action=CaseAccess.Action.VIEW_CASE,
+                           what=gettext_noop("case page"))
     survivor = case.survivor
     today = timezone.localdate()
     consents = list(case.consents.select_related("recorded_by__user").order_by("scope", "-given_on"))

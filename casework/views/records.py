@@ -27,6 +27,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.access import Perm, requires
 from accounts.models import Membership
@@ -124,7 +125,7 @@ def survivor_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     if result.saved:
         _saved(request)
         return _to_case(case)
-    _log_read(request, case, "survivor form")
+    _log_read(request, case, gettext_noop("survivor form"))
     return _render(request, "survivor_form.html", case, form)
 
 
@@ -161,7 +162,7 @@ def incident_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse
         messages.success(request, _("Incident saved. GBVIMS type: %(type)s.")
                          % {"type": result.record.get_gbv_type_display()})
         return _to_case(case)
-    _log_read(request, case, "incident form")
+    _log_read(request, case, gettext_noop("incident form"))
     return _render(request, "incident_form.html", case, form, record=incident, gbv_type=saved_type)
 
 
@@ -269,7 +270,7 @@ def safety_plan_edit(request: HttpRequest, pk: Any) -> HttpResponse:
         _saved(request)
         return _to_case(case)
     if plan is not None:
-        _log_read(request, case, "safety plan form")
+        _log_read(request, case, gettext_noop("safety plan form"))
     return _render(request, "safety_plan_form.html", case, form, record=plan)
 
 
@@ -302,7 +303,7 @@ def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     if result.saved:
         _saved(request)
         return _to_case(case)
-    _log_read(request, case, "support form")
+    _log_read(request, case, gettext_noop("support form"))
     return _render(request, "service_form.html", case, form, record=service)
 
 
@@ -328,7 +329,7 @@ def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpRespon
     if result.saved:
         _saved(request)
         return _to_case(case)
-    _log_read(request, case, "livelihood form")
+    _log_read(request, case, gettext_noop("livelihood form"))
     return _render(request, "livelihood_form.html", case, form, record=support)
 
 

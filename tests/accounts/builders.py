@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+
 from accounts import services
 from accounts.models import Membership, Organisation, Role
 from tests import factories as f
 from tests.conftest import Cast
 
+# Vietnamese-looking usernames: the pages showing them are checked for English words.
+_newcomers = itertools.count(1)
+
 
 def pending(cast: Cast, organisation: Organisation, role: str = Role.VOLUNTEER, *, username: str | None = None,
             by: Membership | None = None) -> Membership:
     """A new user's grant at ``organisation``, asked for by the operator, awaiting confirmation."""
-    user = f.UserFactory(username=username) if username else f.UserFactory()
+    user = f.UserFactory(username=username or f"thanhvienmoi{next(_newcomers)}")
     return services.membership_request(user=user, organisation=organisation, role=role, by=by or cast.sysadmin)
 
 

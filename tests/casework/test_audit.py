@@ -40,18 +40,21 @@ def cells(html: str) -> list[list[str]]:
 
 def test_lead_sees_who_opened_the_case_newest_first(cast):
     case = case_a(cast)
-    log(case, cast.volunteer_a, CaseAccess.Action.VIEW_CASE, at(2026, 10, 11, 9, 30), "case")
-    log(case, cast.police_officer, CaseAccess.Action.VIEW_REFERRAL, at(2026, 10, 12, 14, 5), "referral")
+    log(case, cast.volunteer_a, CaseAccess.Action.VIEW_CASE, at(2026, 10, 11, 9, 30), "case page")
+    log(case, cast.police_officer, CaseAccess.Action.VIEW_REFERRAL, at(2026, 10, 12, 14, 5),
+        "shared referral information")
     response = signed_in(cast.lead_a).get(reverse("casework:access-log", args=[case.pk]))
     assert response.status_code == 200
     rows = cells(response.content.decode())
     assert [row[0] for row in rows] == ["12/10/2026 14:05", "11/10/2026 09:30"]
     police, alice = rows
     assert police[1:3] == ["police", "Công an xã Một"]
-    assert police[5] == "referral"
+    # What was read is stored as the English message and shown in the reader's language.
+    assert police[5] == "thông tin chuyển gửi được chia sẻ"
     assert alice[1:3] == ["alice", "Địa chỉ tin cậy A"]
     assert alice[3] == str(cast.volunteer_a.get_role_display())
     assert alice[4] == str(CaseAccess.Action.VIEW_CASE.label)
+    assert alice[5] == "trang hồ sơ"
 
 
 def test_access_log_is_paginated(cast):

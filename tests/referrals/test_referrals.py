@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from casework import services as casework_services
 from casework.models import CaseAccess, Consent
@@ -39,6 +39,15 @@ def test_consent_withdrawal_withdraws_pending_referrals_and_removes_partner_acce
     assert police.get(f"/referrals/{referral.pk}/slip.pdf").status_code == 404
 
 
+def test_the_withdrawal_note_is_written_in_vietnamese_whatever_language_the_volunteer_uses(cast):
+    """The partner reads the note too: it is written in the programme's language."""
+    referral = referral_a(cast)
+    consent = case_a(cast).consents.get(scope=Consent.Scope.SHARE_POLICE)
+    with translation.override("en"):
+        casework_services.consent_withdraw(consent=consent, by=cast.volunteer_a)
+    assert referral.events.get(action=Action.WITHDRAW).note == "Người bị bạo lực đã rút lại sự đồng ý."
+
+
 def test_withdrawal_after_acceptance_still_removes_partner_access_to_the_snapshot(cast):
     referral = referral_a(cast)
     services.referral_act(referral=referral, action=Action.ACCEPT, by=cast.police_officer)
@@ -67,7 +76,7 @@ def test_lead_may_send_for_a_child_without_consent_with_a_recorded_reason(cast):
 def test_volunteer_cannot_override_consent(cast):
     case = _child_case(cast)
     referral = draft(cast, case=case, by=cast.volunteer_a)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Chỉ chủ nhiệm địa chỉ tin cậy mới được gửi"):
         services.referral_send(referral=referral, by=cast.volunteer_a, override_reason="khẩn cấp")
 
 
@@ -242,6 +251,20 @@ def test_emails_say_only_that_something_needs_attention(cast, settings, django_c
                    str(referral.pk), str(referral.case_id)):
         assert secret not in everything
     assert "/referrals/notifications/" in message.body
+
+
+def test_emails_go_out_in_vietnamese_whatever_language_the_sender_uses(cast, settings,
+                                                                     django_capture_on_commit_callbacks):
+    """The recipient's language is not known (and the sender's is not hers): Vietnamese, always."""
+    settings.REFERRAL_EMAIL_NOTICES = True
+    cast.police_officer.user.email = "police@example.org"
+    cast.police_officer.user.save()
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        referral_a(cast)
+    [message] = mail.outbox
+    assert message.subject == "Địa chỉ tin cậy: có việc cần bạn xem"
+    assert message.body.startswith("Có việc trên hệ thống Địa chỉ tin cậy cần bạn xem. Hãy đăng nhập để xem:\n")
+    assert message.body.endswith("/referrals/notifications/")
 
 
 def test_notification_texts_carry_no_case_detail(cast):
