@@ -4,7 +4,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils import translation
@@ -108,3 +108,52 @@ class TwoFactorRequiredMiddleware:
                 # Back to the page asked for once verified (the two-step views vet ``next``).
                 return HttpResponseRedirect(f"{step}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+# What every response of the application says about caching. ``no-store`` alone is enough for a
+# browser that follows RFC 9111; the others close the gaps of older caches and of browsers that keep a
+# page for the back button.
+NO_STORE_DIRECTIVES = ("no-store", "no-cache", "must-revalidate", "private", "max-age=0")
+# Directives a view may have set that would let a copy be kept: they go, so that no cache meets a header
+# that contradicts itself and picks the weaker half. Anything else a view set (``no-transform``) stays.
+_STORING_DIRECTIVES = {
+    "no-store", "no-cache", "must-revalidate", "private", "public", "max-age", "s-maxage", "immutable",
+    "stale-while-revalidate", "stale-if-error",
+}
+
+
+def forbid_storing(response: HttpResponseBase) -> None:
+    """Ask every cache on the way, the phone's browser cache above all, to keep no copy of ``response``."""
+    set_by_view = (part.strip() for part in response.get("Cache-Control", "").split(","))
+    kept = [d for d in set_by_view if d and d.split("=", 1)[0].strip().lower() not in _STORING_DIRECTIVES]
+    response["Cache-Control"] = ", ".join((*NO_STORE_DIRECTIVES, *kept))
+    # HTTP/1.0 caches know neither no-store nor max-age; "0" is an already-past date (RFC 9111, 5.3).
+    response["Pragma"] = "no-cache"
+    response["Expires"] = "0"
+
+
+class NoStoreMiddleware:
+    """Nothing the application answers is kept in a browser's cache.
+
+    A phone's cache outlives the session: a survivor's name, address and phone number stayed on disk
+    after signing out (issue 9). So every response passing here is ``no-store`` — signed in or not,
+    whatever its status (a 403 or a 500 page as much as a case page), whatever the view set.
+
+    Anonymous pages too, on purpose: the sign-in page carries a CSRF token and, after a failed attempt,
+    the username typed; the other anonymous answers are redirects to it. A rule that does not ask who is
+    signed in also holds for the answers made while a session ends (the sign-out itself, the redirect
+    after the idle time-out), and it excludes every page from the back/forward cache, so Back after
+    signing out shows no case. This is what protects a phone whose session timed out: no sign-out was
+    asked for, so no Clear-Site-Data was sent (see accounts.views.LogoutView), but nothing was stored.
+
+    It sits right after WhiteNoise, which answers static files (the stylesheets) before this runs: they
+    hold nothing personal and stay cacheable.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        forbid_storing(response)
+        return response

@@ -40,6 +40,26 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class LogoutView(auth_views.LogoutView):
+    """Signing out also wipes what the browser holds for the site: its cache and its storage.
+
+    Pages are never stored in the first place (accounts.middleware.NoStoreMiddleware); this clears
+    whatever was stored before that rule, or by another way in (a script's storage). "cookies" is left
+    out: the session cookie is already deleted by this answer (the session is flushed), the cookies left
+    (CSRF token, language) identify nobody, and browsers clear "cookies" for the whole registrable
+    domain, so a site at diachi.<province>.gov.vn would sign its users out of every other site of
+    <province>.gov.vn and forget the language they chose here.
+
+    Only an asked-for sign-out can send it: a session that ends by the idle time-out has no answer to
+    carry it, and what protects those pages is that they were never stored.
+    """
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address, for counting failed sign-ins per address (``AXES_CLIENT_IP_CALLABLE``).
 

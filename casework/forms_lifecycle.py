@@ -22,6 +22,7 @@ from casework.crypto import name_birth_year_index, phone_index
 from casework.models import Case
 from casework.normalise import InvalidPhoneNumber, normalise_name
 from casework.risk import RiskLevel
+from core.forms import VERBATIM
 
 # Typed dates: the browser's date picker sends ISO; a hand-typed date is day first, as in Vietnam.
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
@@ -111,8 +112,9 @@ class CaseSearchForm(forms.Form):
     def __init__(self, *args: Any, allow_personal: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.allow_personal = allow_personal
-        self.fields["q"].widget.attrs.update({"autocomplete": "off", "autocapitalize": "characters"})
-        self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+        # A code or a name: taken verbatim. (Every field already says autocomplete="off".)
+        self.fields["q"].widget.attrs.update({"autocapitalize": "characters", **VERBATIM})
+        self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric"})
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -189,7 +189,6 @@ def referral_slip_pdf(request: HttpRequest, pk: str) -> HttpResponse:
     response = HttpResponse(render_pdf(html), content_type="application/pdf")
     code = referral.snapshot_data.get("code", "")
     response["Content-Disposition"] = f'attachment; filename="phieu-chuyen-gui-{code}.pdf"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
