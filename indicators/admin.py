@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import OperatorOnly
+from accounts.admin import CraftedIdsRefused, OperatorOnly
 from accounts.admin_site import admin_site
 from indicators.models import PlanTarget
 
 
 @admin.register(PlanTarget, site=admin_site)
-class PlanTargetAdmin(OperatorOnly, SimpleHistoryAdmin):
+class PlanTargetAdmin(OperatorOnly, CraftedIdsRefused, SimpleHistoryAdmin):
     """Plan targets (reference data from the provincial plan), entered by the system administrator. The
     form validates like the service (``full_clean``); the history records who changed a target."""
 

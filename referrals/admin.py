@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import OperatorOnly
+from accounts.admin import CraftedIdsRefused, OperatorOnly
 from accounts.admin_site import admin_site
 from referrals.models import PartnerProfile, PartnerService
 
@@ -26,7 +26,7 @@ class PartnerServiceInline(admin.TabularInline):
 
 
 @admin.register(PartnerProfile, site=admin_site)
-class PartnerProfileAdmin(OperatorOnly, SimpleHistoryAdmin):
+class PartnerProfileAdmin(OperatorOnly, CraftedIdsRefused, SimpleHistoryAdmin):
     """The partner directory, edited by the system administrator."""
 
     list_display = ("organisation", "phone", "opening_hours")
