@@ -78,8 +78,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     """The trusted address's cases, searchable and filtered.
 
     A search by name or phone is POSTed and answered directly, so the name never reaches the URL, the
-    browser history or the server logs. Everything else (a survivor code, the filters) is redirected
-    to a plain GET address that can be bookmarked and paged with links.
+    browser history or the server logs. Everything else (a whole survivor code, the filters) is
+    redirected to a plain GET address that can be bookmarked and paged with links; a GET address holding
+    anything else in the search box is answered with the form's error and links without it.
     """
     membership = request.membership  # type: ignore[attr-defined]
     personal = request.method == "POST"
