@@ -10,6 +10,9 @@ livelihood record (their notes are confidential). Forms that show nothing saved 
 consent, risk assessment, support, livelihood or note — are not reads, and neither is the consent
 withdrawal page (it shows the scope and dates only).
 
+Every form view is also marked ``@keeps_work()`` and binds its form with ``accounts.unsaved.bound_data``:
+a form posted after the idle time-out is kept and shown again, as typed, once its author signs in again.
+
 Each "create" form is handled by a ``submit_*`` function shared with the intake wizard
 (casework.views.intake): it returns the bound form and the saved record, or None while the form has
 errors.
@@ -30,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import Perm, requires
 from accounts.models import Membership
+from accounts.unsaved import bound_data, keeps_work
 from casework import risk, services
 from casework.access import get_case_for, get_case_record_for
 from casework.forms import (
@@ -59,11 +63,6 @@ from casework.models import (
 
 def acting(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
-def bound_data(request: HttpRequest) -> Any:
-    # Not ``request.POST or None``: an empty POST must still be a bound (and invalid) form.
-    return request.POST if request.method == "POST" else None
 
 
 def _to_case(case: Case) -> HttpResponse:
@@ -114,6 +113,7 @@ def survivor_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> Surv
     return SurvivorForm(data, province=province_of(address.area), **kwargs)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def survivor_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -137,6 +137,7 @@ def submit_incident(request: HttpRequest, case: Case) -> Submitted:
         case=case, by=acting(request), answers=form.answers(), **form.record_fields()))
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def incident_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -148,6 +149,7 @@ def incident_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "incident_form.html", case, result.form)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def incident_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     case, incident = get_case_record_for(acting(request), Incident, case_pk=pk, pk=record_pk,
@@ -202,6 +204,7 @@ def consent_context(case: Case) -> dict[str, Any]:
     return {"current_consents": list(case.consents.current())}
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def consent_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -211,6 +214,7 @@ def consent_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "consent_form.html", case, result.form, **consent_context(case))
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def consent_withdraw(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     """Confirm, then withdraw at once: from this moment the scope counts as not consented."""
@@ -249,6 +253,7 @@ def _risk_messages(request: HttpRequest, assessment: RiskAssessment, raise_to: s
                          % {"level": assessment.get_computed_level_display()})
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def risk_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -258,6 +263,7 @@ def risk_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "risk_form.html", case, result.form)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def safety_plan_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -282,6 +288,7 @@ def submit_service(request: HttpRequest, case: Case) -> Submitted:
         case=case, by=acting(request), **form.record_fields()))
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def service_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -292,6 +299,7 @@ def service_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "service_form.html", case, result.form)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     case, service = get_case_record_for(acting(request), SupportService, case_pk=pk, pk=record_pk,
@@ -306,6 +314,7 @@ def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     return _render(request, "service_form.html", case, form, record=service)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def livelihood_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -318,6 +327,7 @@ def livelihood_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "livelihood_form.html", case, form)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     case, support = get_case_record_for(acting(request), LivelihoodSupport, case_pk=pk, pk=record_pk,
@@ -335,6 +345,7 @@ def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpRespon
 # --- Notes ----------------------------------------------------------------------------------------
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def note_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
