@@ -30,6 +30,7 @@ from referrals.models import Referral, Status
 from tests import factories as f
 from tests.casework.builders import case_a
 from tests.casework.helpers import make_key, raw_rows
+from tests.casework.test_case_detail import child_case
 from tests.conftest import signed_in
 from tests.factories import TEST_PASSWORD
 from tests.referrals.builders import referral_a
@@ -306,6 +307,22 @@ def test_a_referral_note_is_given_back_on_the_referral_page(cast, traveller):
 
     assert referral.events.count() == events + 1
     assert not client.get(page_url).context["note_form"].is_bound
+
+
+def test_a_date_typed_in_the_support_plan_form_comes_back_on_the_case_page(cast, traveller):
+    child = child_case(cast.volunteer_a)
+    client = _enforcing(signed_in(cast.volunteer_a))
+    page_url = reverse("casework:case-detail", args=[child.pk])
+    action = reverse("casework:support-plan-done", args=[child.pk])
+    typed = (child.opened_on + dt.timedelta(days=2)).isoformat()
+
+    _time_out_and_post(client, page_url, action, {"on": typed}, traveller)
+    signed = _sign_in(client, cast.volunteer_a.user, next_url=action)
+
+    assert signed["Location"] == page_url
+    assert client.get(page_url).context["support_form"].data["on"] == typed
+    child.refresh_from_db()
+    assert child.support_plan_done_on is None
 
 
 def test_a_reason_typed_for_an_action_comes_back_in_that_actions_form(cast, traveller):
