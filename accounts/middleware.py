@@ -4,6 +4,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
@@ -11,6 +12,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from guardian.core import ObjectPermissionChecker
 
+from accounts import unsaved
 from accounts.access import TWO_FACTOR_ROLES
 from accounts.models import Membership
 
@@ -157,3 +159,41 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         forbid_storing(response)
         return response
+
+
+class IdleTimeoutMiddleware:
+    """The idle time-out, explicit: a request after ``SESSION_IDLE_SECONDS`` without activity signs the
+    user out before anything else runs, and what it posts is kept (see accounts/unsaved.py).
+
+    Sits after AuthenticationMiddleware (it reads the user) and before LoginRequiredMiddleware (which
+    then sends the signed-out user to sign in); its ``process_view`` runs after CsrfViewMiddleware's, so
+    only a post with a valid CSRF token is ever kept. Django's own session expiry is the backstop.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            if unsaved.is_idle(request):
+                user_id, membership_id = request.user.pk, request.session.get(SESSION_MEMBERSHIP_KEY)
+                logout(request)
+                # Who timed out, in the new anonymous session: a form posted next still knows its author.
+                unsaved.record_time_out(request, user_id=user_id, membership_id=membership_id)
+            elif unsaved.LAST_ACTIVITY not in request.session:
+                # Signed in without passing through a view (a session from before this middleware).
+                request.session[unsaved.LAST_ACTIVITY] = unsaved.now_timestamp()
+        response = self.get_response(request)
+        unsaved.set_cookie(request, response)
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[object, ...],
+        kwargs: dict[str, object],
+    ) -> None:
+        if request.user.is_authenticated:
+            unsaved.follow_restored(request, view)
+            if unsaved.counts_as_activity(view):
+                request.session[unsaved.LAST_ACTIVITY] = unsaved.now_timestamp()
+        else:
+            unsaved.keep_post(request, view, kwargs)

@@ -13,4 +13,7 @@ urlpatterns = [
     path("two-step/setup/", views.otp_setup, name="otp-setup"),
     path("act-as/", views.membership_choose, name="membership-choose"),
     path("act-as/<int:pk>/", views.membership_switch, name="membership-switch"),
+    # The page script's idle time-out warning (static/js/session.js).
+    path("session/", views.session_status, name="session-status"),
+    path("session/extend/", views.session_extend, name="session-extend"),
 ]
