@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -131,8 +133,69 @@ class OperatorHistoryAdmin(SimpleHistoryAdmin):
         return ReadableHistory(self.model, historical_record)
 
 
+def _is_key(field: models.Field, value: object) -> bool:
+    """Could ``value`` be stored in ``field`` at all? (Whether such a row exists is the database's answer.)"""
+    try:
+        field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
+
+
+class KeysOnlyAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the selected values up to print their labels — also when the
+    form comes back with an error, or when an add page is opened with ``?parent=…``. A value that cannot
+    be a key of the remote model (“1e400”, a number where the key is a UUID) makes that lookup raise: a
+    500 instead of the form's own “Select a valid choice”. Such values are simply not shown back."""
+
+    def optgroups(self, name: str, value: list[str], attr: dict[str, Any] | None = None) -> Any:
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
+        return super().optgroups(name, [v for v in value if _is_key(target, v)], attr)
+
+
+class KeysOnlyAutocompleteSelectMultiple(KeysOnlyAutocompleteSelect, AutocompleteSelectMultiple):
+    pass
+
+
+class CraftedIdsRefused(admin.ModelAdmin):
+    """A crafted id in the address or in a posted form is "not found" or a form error, never a 500.
+
+    Ids beyond an integer column's range are handled for every query by core/lookups.py; what remains
+    here is a value that is not an id at all, where the admin (or simple-history) would pass it to the
+    database unchecked.
+    """
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KeysOnlyAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KeysOnlyAutocompleteSelectMultiple(db_field, self.admin_site,
+                                                                  using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _refuse_non_keys(self, *pairs: tuple[models.Field, str]) -> None:
+        if not all(_is_key(field, unquote(value)) for field, value in pairs):
+            raise Http404
+
+    # simple-history's two views filter on the raw id from the address (the User admin has neither).
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        self._refuse_non_keys((self.model._meta.pk, object_id))
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str,
+                          extra_context: Any = None) -> HttpResponse:
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)  # type: ignore[attr-defined]  # set by simple-history
+        self._refuse_non_keys((self.model._meta.pk, object_id),
+                              (history.model._meta.get_field("history_id"), version_id))
+        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]  # SimpleHistoryAdmin's, later in the MRO
+
+
 @admin.register(User, site=admin_site)
-class OperatorUserAdmin(OperatorOnly, UserAdmin):
+class OperatorUserAdmin(OperatorOnly, CraftedIdsRefused, UserAdmin):
     """Operators manage accounts but never see or set a password: there is no password field, no
     password page for another user, only one-time links their holders choose a password with."""
 
@@ -247,7 +310,7 @@ class OperatorUserAdmin(OperatorOnly, UserAdmin):
 
 
 @admin.register(AdminUnit, site=admin_site)
-class AdminUnitAdmin(OperatorOnly, admin.ModelAdmin):
+class AdminUnitAdmin(OperatorOnly, CraftedIdsRefused, admin.ModelAdmin):
     list_display = ("name", "level", "code", "parent", "valid_from", "valid_until")
     list_filter = ("level",)
     search_fields = ("name", "code")
@@ -259,7 +322,7 @@ class AdminUnitAdmin(OperatorOnly, admin.ModelAdmin):
 
 
 @admin.register(Organisation, site=admin_site)
-class OrganisationAdmin(OperatorOnly, OperatorHistoryAdmin):
+class OrganisationAdmin(OperatorOnly, CraftedIdsRefused, OperatorHistoryAdmin):
     list_display = ("name", "kind", "area", "programme_status", yes_no_column(Organisation, "is_active"))
     list_filter = ("kind", "programme_status", "is_active")
     search_fields = ("name",)
@@ -297,7 +360,7 @@ class MembershipRequestForm(forms.ModelForm):
 
 
 @admin.register(Membership, site=admin_site)
-class MembershipAdmin(OperatorOnly, OperatorHistoryAdmin):
+class MembershipAdmin(OperatorOnly, CraftedIdsRefused, OperatorHistoryAdmin):
     """Roles are asked for here and confirmed by the organisation's own confirmer, never here. An existing
     role is never edited: to widen it, ask for another; to end it, use the action."""
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -17,6 +19,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from core.crypto import Binding, DecryptionError, decrypt_text, encrypt_text
 
 
 class User(AbstractUser):
@@ -536,3 +540,72 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} · {self.get_kind_display()}"
+
+
+class UnsavedWorkQuerySet(models.QuerySet["UnsavedWork"]):
+    def expired(self) -> UnsavedWorkQuerySet:
+        return self.filter(created_at__lte=UnsavedWork.expiry_threshold())
+
+
+class UnsavedWork(models.Model):
+    """What a form posted after its author's session had timed out, sealed, until they sign in again.
+
+    Only the ciphertext of the posted fields is stored, bound to this row (``seal``/``unseal``); the paths
+    hold opaque ids only. A row lives ``SESSION_KEPT_WORK_MINUTES`` (one hour by default): it is deleted
+    when its author signs in again (and its fields go back into the form), when anyone else signs in on
+    that browser, and once expired — lazily, whenever rows are written or read, and by
+    ``manage.py purge_unsaved_work``. See accounts/unsaved.py.
+    """
+
+    SEALED_FIELD = "fields"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # The role the user was acting as, so the form opens again in the same role after sign-in.
+    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The path the form was posted to, and the path of the page it was on (the same for most forms; a
+    # referral's note is posted to its own address from the referral page).
+    action = models.CharField(max_length=2000)
+    page = models.CharField(max_length=2000)
+    # The posted fields as JSON ({name: [values]}), sealed: never in clear in the database.
+    fields = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = UnsavedWorkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("unsaved work")
+        verbose_name_plural = _("unsaved work")
+
+    def __str__(self) -> str:
+        return f"UnsavedWork({self.pk})"
+
+    @staticmethod
+    def expiry_threshold() -> dt.datetime:
+        """Rows created at or before this moment have expired."""
+        return timezone.now() - dt.timedelta(seconds=settings.SESSION_KEPT_WORK_SECONDS)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.created_at <= self.expiry_threshold()
+
+    @classmethod
+    def binding(cls, pk: uuid.UUID | str) -> Binding:
+        return Binding(model_label=cls._meta.label_lower, field_name=cls.SEALED_FIELD, row_id=str(pk))
+
+    @classmethod
+    def seal(cls, pk: uuid.UUID | str, fields: dict[str, list[str]]) -> str:
+        return encrypt_text(json.dumps(fields, ensure_ascii=False), binding=cls.binding(pk))
+
+    @classmethod
+    def unseal(cls, pk: uuid.UUID | str, sealed: str) -> dict[str, list[str]] | None:
+        """The posted fields, or None when they cannot be opened (a key removed from the ring within
+        the hour, a tampered value): the work is then lost, never shown wrong."""
+        try:
+            fields = json.loads(decrypt_text(sealed, binding=cls.binding(pk)))
+        except (DecryptionError, ValueError):
+            return None
+        if not isinstance(fields, dict):
+            return None
+        return {str(name): [str(value) for value in values] for name, values in fields.items()
+                if isinstance(values, list)}

@@ -1,4 +1,5 @@
-"""Writes for accounts: organisations, administrative units, users, memberships, one-time links.
+"""Writes for accounts: organisations, administrative units, users, memberships, one-time links, and work
+kept across a time-out.
 
 Each service validates with ``full_clean()``, runs in one transaction, records who did it in the
 history tables (simple-history reads ``_history_user`` and ``_change_reason``) and writes the account
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import uuid
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -36,6 +38,7 @@ from accounts.models import (
     AdminUnit,
     Membership,
     Organisation,
+    UnsavedWork,
     User,
 )
 
@@ -456,3 +459,45 @@ def password_reset_ask(*, username: str) -> None:
         assert user is not None
         url, to = link_url(token), user.email
         transaction.on_commit(lambda: mail.send_password_link(to=to, url=url))
+
+
+# --- Work posted after the idle time-out (accounts/unsaved.py) --------------------------------------
+
+
+def unsaved_work_purge() -> int:
+    """Delete every expired row; returns how many. Called whenever rows are written or read."""
+    deleted, _by_model = UnsavedWork.objects.expired().delete()
+    return deleted
+
+
+@transaction.atomic
+def unsaved_work_keep(
+    *, user: User, membership: Membership | None, action: str, page: str, fields: dict[str, list[str]],
+    replacing: uuid.UUID | None = None,
+) -> UnsavedWork:
+    """Seal what ``user`` posted after their session timed out. ``replacing`` (the work this browser
+    kept before) is deleted: one browser keeps its newest post only."""
+    unsaved_work_purge()
+    if replacing is not None:
+        UnsavedWork.objects.filter(pk=replacing, user=user).delete()
+    work = UnsavedWork(user=user, membership=membership, action=action, page=page)
+    work.fields = UnsavedWork.seal(work.pk, fields)
+    work.full_clean()
+    work.save(force_insert=True)
+    return work
+
+
+@transaction.atomic
+def unsaved_work_claim(*, pk: uuid.UUID, user: User) -> UnsavedWork | None:
+    """Take the kept work out of the database for ``user``, who has just signed in on the browser that
+    kept it. The row is deleted whoever signs in; only its author, within the hour, gets it back."""
+    unsaved_work_purge()
+    work = UnsavedWork.objects.select_for_update().filter(pk=pk).first()
+    if work is None:
+        return None
+    work.delete()
+    if work.user_id != user.pk or work.is_expired:
+        return None
+    # ``delete()`` cleared the primary key; the sealed fields stay bound to it.
+    work.pk = pk
+    return work

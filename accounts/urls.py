@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views, views_grants, views_passwords
@@ -7,7 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("password/", views.PasswordChangeView.as_view(), name="password-change"),
     path("two-step/", views.otp_verify, name="otp-verify"),
@@ -24,4 +23,7 @@ urlpatterns = [
     path("link/<str:token>/", views_passwords.link_use, name="link-use"),
     path("link/", views_passwords.link_set_password, name="link-set-password"),
     path("email/", views_passwords.email_change, name="email-change"),
+    # The page script's idle time-out warning (static/js/session.js).
+    path("session/", views.session_status, name="session-status"),
+    path("session/extend/", views.session_extend, name="session-extend"),
 ]

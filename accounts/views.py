@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from typing import Any
 
 import segno
 from axes.utils import reset as axes_reset
@@ -9,17 +10,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import selectors, services
+from accounts import selectors, services, unsaved
 from accounts.forms import LoginForm, TokenForm
 from accounts.middleware import SESSION_MEMBERSHIP_KEY
 from accounts.models import Membership
@@ -31,6 +33,14 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # Said after the idle time-out (see accounts/unsaved.py); nothing about whose work was kept.
+        context["timed_out"] = unsaved.timed_out(self.request) is not None
+        context["work_kept"] = unsaved.work_is_kept(self.request)
+        context["idle_minutes"] = max(1, settings.SESSION_IDLE_SECONDS // 60)
+        return context
+
     def form_valid(self, form: LoginForm) -> HttpResponse:
         response = super().form_valid(form)
         # Forgive this user's own failures, from any address, and nobody else's. Axes' own reset on
@@ -38,6 +48,29 @@ class LoginView(auth_views.LoginView):
         # at other usernames included: anyone with one account could then guess a colleague's
         # password forever by signing in to their own account every fourth try.
         axes_reset(username=form.get_user().get_username())
+        # Work kept across a time-out goes back to its author (through the second step where the role
+        # has one: the two-factor gate stands between this redirect and the page); anyone else's is
+        # deleted.
+        return unsaved.restore_on_sign_in(self.request, response)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Signing out also wipes what the browser holds for the site: its cache and its storage.
+
+    Pages are never stored in the first place (accounts.middleware.NoStoreMiddleware); this clears
+    whatever was stored before that rule, or by another way in (a script's storage). "cookies" is left
+    out: the session cookie is already deleted by this answer (the session is flushed), the cookies left
+    (CSRF token, language) identify nobody, and browsers clear "cookies" for the whole registrable
+    domain, so a site at diachi.<province>.gov.vn would sign its users out of every other site of
+    <province>.gov.vn and forget the language they chose here.
+
+    Only an asked-for sign-out can send it: a session that ends by the idle time-out has no answer to
+    carry it, and what protects those pages is that they were never stored.
+    """
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
         return response
 
 
@@ -158,6 +191,23 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     qr = segno.make(device.config_url, error="m").svg_data_uri(scale=4, dark="#111")
     secret = base64.b32encode(device.bin_key).decode()
     return render(request, "accounts/otp_setup.html", {"form": form, "qr": qr, "secret": secret})
+
+
+@never_cache
+@unsaved.not_activity
+@require_GET
+def session_status(request: HttpRequest) -> JsonResponse:
+    """How long the session has left, for the page script: asked before the warning is shown, since
+    another tab may have been active. Does not count as activity."""
+    return JsonResponse({"remaining": unsaved.seconds_left(request)})
+
+
+@never_cache
+@require_POST
+def session_extend(request: HttpRequest) -> JsonResponse:
+    """The banner's "continue working" button: the request itself is the activity (the middleware
+    stamps it), so all this view does is say how long the session now has."""
+    return JsonResponse({"remaining": unsaved.seconds_left(request)})
 
 
 def _next_url(request: HttpRequest) -> str:

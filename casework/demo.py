@@ -30,6 +30,7 @@ from casework import services
 from casework.deadlines import CHILD_SUPPORT_PLAN_WORKING_DAYS, add_working_days
 from casework.ethnicity import Ethnicity
 from casework.models import (
+    SURVIVOR_CODE_ALPHABET,
     Case,
     Consent,
     Incident,
@@ -45,7 +46,7 @@ from casework.risk import RiskLevel
 CASES_PER_ADDRESS = 20
 YEARS_BACK = 3
 # The alphabet of casework.models.new_survivor_code, so demo codes look like real ones.
-CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_ALPHABET = SURVIVOR_CODE_ALPHABET
 
 # (ethnicity, family names, given names). Women's names; "Y" (Xơ-đăng, Ba-na) and "H'" (Gia-rai)
 # mark a woman's name.

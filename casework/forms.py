@@ -42,6 +42,7 @@ from casework.models import (
     Survivor,
 )
 from casework.normalise import InvalidPhoneNumber, normalise_phone
+from core.forms import VERBATIM
 
 # The browser's date picker sends ISO; a hand-typed date is day first, as in Vietnam.
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
@@ -134,8 +135,7 @@ class AmountField(forms.Field):
     max_length = 30
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "off", "maxlength": self.max_length}))
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "maxlength": self.max_length}))
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> int | None:
@@ -168,8 +168,7 @@ class PhoneField(forms.CharField):
     """Kept as typed (people recognise their own way of writing it); checked to be a Vietnamese number."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.TextInput(
-            attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}))
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
         super().__init__(**kwargs)
 
     def validate(self, value: Any) -> None:
@@ -251,12 +250,14 @@ class VersionedModelForm(FieldsetsMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
 
 
-def _short_text(**attrs: Any) -> forms.TextInput:
-    return forms.TextInput(attrs={"autocomplete": "off", **attrs})
+# Every field already says autocomplete="off" (core/forms.py); names of people and places are also
+# taken VERBATIM (no autocorrect, no spellchecker).
+def _short_text(*, verbatim: bool = False, **attrs: Any) -> forms.TextInput:
+    return forms.TextInput(attrs={**(VERBATIM if verbatim else {}), **attrs})
 
 
-def _text_area(rows: int = 4) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": rows})
+def _text_area(rows: int = 4, *, verbatim: bool = False) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, **(VERBATIM if verbatim else {})})
 
 
 # --- Survivor -------------------------------------------------------------------------------------
@@ -293,11 +294,11 @@ class SurvivorForm(VersionedModelForm):
                   "national_id", "ethnicity", "disability", "commune", "guardian_contact"]
         field_classes = {"date_of_birth": DateField}
         widgets = {
-            "full_name": _short_text(autocapitalize="words"),
-            "other_names": _short_text(autocapitalize="words"),
-            "address": _text_area(2),
-            "national_id": _short_text(inputmode="numeric"),
-            "guardian_contact": _text_area(2),
+            "full_name": _short_text(verbatim=True, autocapitalize="words"),
+            "other_names": _short_text(verbatim=True, autocapitalize="words"),
+            "address": _text_area(2, verbatim=True),
+            "national_id": _short_text(verbatim=True, inputmode="numeric"),
+            "guardian_contact": _text_area(2, verbatim=True),
             "birth_year": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }
 
@@ -403,7 +404,8 @@ class ConsentForm(FieldsetsMixin, forms.Form):
     given_by = forms.ChoiceField(label=_label(Consent, "given_by"), choices=Consent.GivenBy.choices,
                                  widget=forms.RadioSelect)
     guardian_name = forms.CharField(
-        label=_label(Consent, "guardian_name"), max_length=200, required=False, widget=_short_text(),
+        label=_label(Consent, "guardian_name"), max_length=200, required=False,
+        widget=_short_text(verbatim=True, autocapitalize="words"),
         help_text=_("Needed when a parent or guardian gives consent for a child."),
     )
     given_on = DateField(label=_label(Consent, "given_on"))

@@ -19,16 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Organisation, Role
 from casework.crypto import name_birth_year_index, phone_index
-from casework.models import Case
+from casework.models import SURVIVOR_CODE_ALPHABET, SURVIVOR_CODE_RE, Case
 from casework.normalise import InvalidPhoneNumber, normalise_name
 from casework.risk import RiskLevel
+from core.forms import VERBATIM
 
 # Typed dates: the browser's date picker sends ISO; a hand-typed date is day first, as in Vietnam.
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
 
-# The survivor-code alphabet (casework.models.new_survivor_code): a whole code or its beginning.
-_CODE_CHARS = "ACDEFGHJKMNPQRTUVWXY34679"
-_CODE_RE = re.compile(rf"[{_CODE_CHARS}]{{1,4}}(-[{_CODE_CHARS}]{{0,4}})?|[{_CODE_CHARS}]{{5,8}}")
 _PHONE_LIKE_RE = re.compile(r"[+0-9 .\-()/]+")
 
 RISK_NOT_ASSESSED = "none"
@@ -59,7 +57,8 @@ def _choice_errors() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Search:
-    """What the search box asked for. ``value`` is a code prefix or a blind-index value, never a name."""
+    """What the search box asked for. ``value`` is a whole survivor code or a blind-index value, never a
+    name."""
 
     kind: str  # "code", "name" or "phone"
     value: str
@@ -69,25 +68,40 @@ class Search:
         return self.kind in ("name", "phone")
 
 
-def _as_code(text: str) -> str | None:
-    code = text.replace(" ", "").upper()
-    if not _CODE_RE.fullmatch(code):
+def as_survivor_code(text: str) -> str | None:
+    """The survivor code ``text`` is, or None. Only the code's exact shape is a code search.
+
+    A code search travels in the address (it can be bookmarked and paged with links), so nothing else
+    may pass for one: with prefixes allowed, "Thanh" was searched as "THAN-H", and without the hyphen
+    an eight-letter name ("THANHHUE") or two four-letter words ("THUY HANG") fit the alphabet. Lower
+    case and spaces around the code are accepted — phone keyboards start in lower case and add a
+    space after a word — since no name has the shape ``xxxx-xxxx`` either way.
+    """
+    code = text.strip()
+    if not code.isascii():
         return None
-    if "-" not in code and len(code) > 4:
-        code = f"{code[:4]}-{code[4:]}"
-    return code
+    code = code.upper()
+    return code if SURVIVOR_CODE_RE.fullmatch(code) else None
+
+
+def _code_without_its_hyphen(text: str) -> bool:
+    """Eight code characters typed without the hyphen (or with spaces): worth a hint, never a search."""
+    compact = "".join(text.split()).replace("-", "").upper()
+    return len(compact) == 8 and all(char in SURVIVOR_CODE_ALPHABET for char in compact)
 
 
 class CaseSearchForm(forms.Form):
     """The case list's search box and filters.
 
     ``allow_personal`` is False for a GET request: a name or a phone number must never travel in the
-    URL (browser history, server logs), so they are accepted only from the POSTed form.
+    URL (browser history, server logs), so they are accepted only from the POSTed form. In a GET, the
+    search box may hold a whole survivor code and nothing else.
     """
 
     q = forms.CharField(
         label=_("Survivor code, name or phone"), required=False, max_length=200,
-        help_text=_("A name is searched together with the birth year."),
+        help_text=_("A code has 4 characters, a hyphen and 4 characters. A name is searched together with "
+                    "the birth year."),
     )
     birth_year = forms.IntegerField(
         label=_("Birth year"), required=False, min_value=1900, max_value=2100,
@@ -111,8 +125,9 @@ class CaseSearchForm(forms.Form):
     def __init__(self, *args: Any, allow_personal: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.allow_personal = allow_personal
-        self.fields["q"].widget.attrs.update({"autocomplete": "off", "autocapitalize": "characters"})
-        self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+        # A code or a name: taken verbatim. (Every field already says autocomplete="off".)
+        self.fields["q"].widget.attrs.update({"autocapitalize": "characters", **VERBATIM})
+        self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric"})
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -126,37 +141,44 @@ class CaseSearchForm(forms.Form):
                 self.add_error("q", _("Enter the name to search for with this birth year."))
             self._check_dates(data)
             return data
-        if year:
-            if not normalise_name(q):
-                self.add_error("q", _("Enter a name made of letters."))
-                return data
-            if year > timezone.localdate().year:
-                self.add_error("birth_year", _("Enter a year between 1900 and this year."))
-                return data
-            search = Search("name", name_birth_year_index(full_name=q, birth_year=year))
-        else:
-            search = self._search_without_year(q)
-        if search is None:
-            return data
-        if search.is_personal and not self.allow_personal:
+        code = None if year else as_survivor_code(q)
+        if code is None and not self.allow_personal:
+            # Someone edited the address: what is there is neither searched nor put into any link.
             self.add_error("q", _("Search for a name or a phone number with the Search button."))
+            return data
+        if code is not None:
+            search: Search | None = Search("code", code)
+        elif year:
+            search = self._name_search(q, year)
+        else:
+            search = self._phone_search(q)
+        if search is None:
             return data
         data["search"] = search
         self._check_dates(data)
         return data
 
-    def _search_without_year(self, q: str) -> Search | None:
+    def _name_search(self, q: str, year: int) -> Search | None:
+        if not normalise_name(q):
+            self.add_error("q", _("Enter a name made of letters."))
+            return None
+        if year > timezone.localdate().year:
+            self.add_error("birth_year", _("Enter a year between 1900 and this year."))
+            return None
+        return Search("name", name_birth_year_index(full_name=q, birth_year=year))
+
+    def _phone_search(self, q: str) -> Search | None:
+        """A phone number; otherwise say what is missing for a name (or a code) search."""
         try:
             return Search("phone", phone_index(q))
         except InvalidPhoneNumber as exc:
             phone_error = exc
-        code = _as_code(q)
-        if code:
-            return Search("code", code)
         if _PHONE_LIKE_RE.fullmatch(q):
             self.add_error("q", phone_error.args[0])
-        else:
-            self.add_error("birth_year", _("To search by name, also enter her birth year."))
+            return None
+        self.add_error("birth_year", _("To search by name, also enter her birth year."))
+        if _code_without_its_hyphen(q):
+            self.add_error("q", _("To search by survivor code, type it with its hyphen, for example ACDE-FGHJ."))
         return None
 
     def _check_dates(self, data: dict[str, Any]) -> None:
@@ -185,7 +207,7 @@ class CaseSearchForm(forms.Form):
         search: Search | None = data.get("search")
         if search is not None:
             if search.kind == "code":
-                cases = cases.filter(survivor__code__istartswith=search.value)
+                cases = cases.filter(survivor__code=search.value)
             elif search.kind == "name":
                 cases = cases.filter(survivor__name_birth_year_index=search.value)
             else:

@@ -11,6 +11,7 @@ casework.services; ``QuerySet.update()``/``bulk_update()`` are refused (AuditedQ
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import uuid
 from typing import Any
@@ -103,10 +104,14 @@ class AgeBand(models.TextChoices):
         return cls.AGE_60_PLUS
 
 
+SURVIVOR_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B look-alikes
+# The exact shape of a code: four characters, a hyphen, four characters.
+SURVIVOR_CODE_RE = re.compile(rf"[{SURVIVOR_CODE_ALPHABET}]{{4}}-[{SURVIVOR_CODE_ALPHABET}]{{4}}")
+
+
 def new_survivor_code() -> str:
     """A pseudonymous code, random (never derived from the person), easy to read aloud on a phone."""
-    alphabet = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B look-alikes
-    body = "".join(secrets.choice(alphabet) for _ in range(8))
+    body = "".join(secrets.choice(SURVIVOR_CODE_ALPHABET) for _ in range(8))
     return f"{body[:4]}-{body[4:]}"
 
 

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "core",
     "accounts",
     "casework",
     "referrals",
@@ -93,11 +94,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so that static files stay cacheable and every other answer is no-store.
+    "accounts.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.VietnameseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Between the two: it signs out an idle user before anything else reads the user, and keeps what
+    # that user posted (after CsrfViewMiddleware has checked the token) before sign-in is demanded.
+    "accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Loads the user's memberships, which the two-factor gate reads: it must come first.
@@ -112,6 +118,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Every form field says autocomplete="off" unless its widget names a token (core/forms.py).
+FORM_RENDERER = "core.forms.ConfidentialFormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -126,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.membership",
+                "accounts.context_processors.idle_timeout",
                 "referrals.context_processors.notifications",
             ],
         },
@@ -183,9 +192,22 @@ PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.views.client_ip"
 AXES_VERBOSE = False
 
-# Idle timeout: every request pushes expiry forward, so the session ends after this much inactivity.
+# Idle timeout, enforced by accounts.middleware.IdleTimeoutMiddleware: a request after this much
+# inactivity signs the user out first (and keeps what a form posted; see accounts/unsaved.py).
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1)
-SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
+# The banner offering "continue working" appears this many minutes before the time-out.
+SESSION_WARNING_MINUTES = env_int("SESSION_WARNING_MINUTES", 5, minimum=1)
+if SESSION_WARNING_MINUTES >= SESSION_IDLE_TIMEOUT_MINUTES:
+    raise ImproperlyConfigured("SESSION_WARNING_MINUTES must be shorter than SESSION_IDLE_TIMEOUT_MINUTES.")
+# What a form posted after the time-out is kept this long, sealed, for its author to sign in again.
+SESSION_KEPT_WORK_MINUTES = env_int("SESSION_KEPT_WORK_MINUTES", 60, minimum=1)
+# The middleware and the page script work in seconds, so that the browser test can use a short time-out.
+SESSION_IDLE_SECONDS = SESSION_IDLE_TIMEOUT_MINUTES * 60
+SESSION_WARNING_SECONDS = SESSION_WARNING_MINUTES * 60
+SESSION_KEPT_WORK_SECONDS = SESSION_KEPT_WORK_MINUTES * 60
+# Django's own expiry is only the backstop: the session row outlives the idle time-out by the time work
+# is kept, so that a form posted up to that long after the time-out still says whose it was.
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS + SESSION_KEPT_WORK_SECONDS
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -41,7 +41,6 @@ def _attachment(content: bytes, content_type: str, report: Report, suffix: str) 
     response = HttpResponse(content, content_type=content_type)
     name = f"chi-so-du-an-8-{report.area_key}-{report.period.code}.{suffix}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
     return response
 
 

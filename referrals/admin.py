@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from accounts.admin import OperatorHistoryAdmin, OperatorOnly
+from accounts.admin import CraftedIdsRefused, OperatorHistoryAdmin, OperatorOnly
 from accounts.admin_site import admin_site
 from referrals.models import PartnerProfile, PartnerService
 
@@ -25,7 +25,7 @@ class PartnerServiceInline(admin.TabularInline):
 
 
 @admin.register(PartnerProfile, site=admin_site)
-class PartnerProfileAdmin(OperatorOnly, OperatorHistoryAdmin):
+class PartnerProfileAdmin(OperatorOnly, CraftedIdsRefused, OperatorHistoryAdmin):
     """The partner directory, edited by the system administrator."""
 
     list_display = ("organisation", "phone", "opening_hours")

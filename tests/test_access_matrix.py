@@ -44,6 +44,9 @@ ROWS: list[Row] = [
     Row("accounts:membership-switch", everyone(REDIRECT), method="post",
         kwargs=_own_membership, foreign=_someone_elses_membership),
     Row("set_language", everyone(REDIRECT), method="post", data={"language": "en", "next": "/"}),
+    # The page script's idle time-out warning: every signed-in user, nobody else.
+    Row("accounts:session-status", everyone(OK)),
+    Row("accounts:session-extend", everyone(OK), method="post"),
 ]
 
 

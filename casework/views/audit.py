@@ -122,5 +122,4 @@ def case_summary_pdf(request: HttpRequest, pk: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     # The code only: file names end up in download folders and browser histories.
     response["Content-Disposition"] = f'attachment; filename="ho-so-{case.survivor.code}.pdf"'
-    response["Cache-Control"] = "no-store"
     return response

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import Perm, can, requires
 from accounts.models import Organisation
+from accounts.unsaved import bound_data, keeps_work
 from casework import services
 from casework.access import get_case_for
 from casework.forms_lifecycle import (
@@ -78,8 +79,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     """The trusted address's cases, searchable and filtered.
 
     A search by name or phone is POSTed and answered directly, so the name never reaches the URL, the
-    browser history or the server logs. Everything else (a survivor code, the filters) is redirected
-    to a plain GET address that can be bookmarked and paged with links.
+    browser history or the server logs. Everything else (a whole survivor code, the filters) is
+    redirected to a plain GET address that can be bookmarked and paged with links; a GET address holding
+    anything else in the search box is answered with the form's error and links without it.
     """
     membership = request.membership  # type: ignore[attr-defined]
     personal = request.method == "POST"
@@ -316,9 +318,12 @@ def _render_detail(
 @requires(Perm.CASE_VIEW)
 def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(request.membership, pk, Perm.CASE_VIEW)  # type: ignore[attr-defined]
-    return _render_detail(request, case)
+    # The child-support-plan form lives here and posts to its own address; kept work comes back here.
+    kept = bound_data(request, action=reverse("casework:support-plan-done", args=[case.pk]))
+    return _render_detail(request, case, support_form=SupportPlanDoneForm(kept) if kept is not None else None)
 
 
+@keeps_work(form_on="casework:case-detail")
 @requires(Perm.CASE_CHANGE)
 @require_POST
 def support_plan_done(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -345,12 +350,13 @@ def support_plan_done(request: HttpRequest, pk: Any) -> HttpResponse:
 # --- Lifecycle ------------------------------------------------------------------------------------
 
 
+@keeps_work()
 @requires(Perm.CASE_CLOSE)
 @require_http_methods(["GET", "POST"])
 def case_close(request: HttpRequest, pk: Any) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     case = get_case_for(membership, pk, Perm.CASE_CLOSE)
-    form = CaseCloseForm(request.POST or None, initial={"on": timezone.localdate()})
+    form = CaseCloseForm(bound_data(request), initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         if not case.can(Case.Action.CLOSE):
             form.add_error(None, _("This case is already closed. Nothing was changed."))
@@ -383,14 +389,16 @@ def case_reopen(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("casework:case-detail", pk=case.pk)
 
 
+@keeps_work(untyped={"version"})
 @requires(Perm.CASE_REASSIGN)
 @require_http_methods(["GET", "POST"])
 def case_assign(request: HttpRequest, pk: Any) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     case = get_case_for(membership, pk, Perm.CASE_REASSIGN)
-    if request.method == "POST":
-        form = CaseAssignForm(request.POST, case=case)
-        if form.is_valid():
+    data = bound_data(request)
+    if data is not None:
+        form = CaseAssignForm(data, case=case)
+        if request.method == "POST" and form.is_valid():
             try:
                 services.case_assign(case=case, by=membership, volunteers=form.cleaned_data["volunteers"],
                                      version=form.cleaned_data["version"])

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.access import Perm, requires
+from accounts.unsaved import bound_data, keeps_work
 from casework import services
 from casework.access import get_case_for
 from casework.forms import SurvivorForm, add_service_errors
@@ -38,7 +39,6 @@ from casework.models import Case, Survivor
 from casework.views.records import (
     Submitted,
     acting,
-    bound_data,
     consent_context,
     submit_consent,
     submit_incident,
@@ -79,6 +79,9 @@ _PENDING_BINDING = ("casework.intake", "pending")
 # --- Step 1: the survivor, and the duplicate check -------------------------------------------------
 
 
+# The duplicate decision posts only a token and a choice: the details it stands for were in the
+# session, which the time-out ended, so it is not worth keeping.
+@keeps_work(untyped={"token", "decision"})
 @requires(Perm.CASE_ADD)
 def intake_start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "token" in request.POST:
@@ -194,6 +197,7 @@ def _drop_pending(request: HttpRequest, token: str) -> None:
 # --- The following steps --------------------------------------------------------------------------
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def intake_step(request: HttpRequest, pk: Any, step: str) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)

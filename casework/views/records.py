@@ -10,6 +10,9 @@ livelihood record (their notes are confidential). Forms that show nothing saved 
 consent, risk assessment, support, livelihood or note — are not reads, and neither is the consent
 withdrawal page (it shows the scope and dates only).
 
+Every form view is also marked ``@keeps_work()`` and binds its form with ``accounts.unsaved.bound_data``:
+a form posted after the idle time-out is kept and shown again, as typed, once its author signs in again.
+
 Each "create" form is handled by a ``submit_*`` function shared with the intake wizard
 (casework.views.intake): it returns the bound form and the saved record, or None while the form has
 errors.
@@ -31,6 +34,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.access import Perm, requires
 from accounts.models import Membership
+from accounts.unsaved import bound_data, keeps_work
 from casework import risk, services
 from casework.access import get_case_for, get_case_record_for
 from casework.forms import (
@@ -60,11 +64,6 @@ from casework.models import (
 
 def acting(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
-def bound_data(request: HttpRequest) -> Any:
-    # Not ``request.POST or None``: an empty POST must still be a bound (and invalid) form.
-    return request.POST if request.method == "POST" else None
 
 
 def _to_case(case: Case) -> HttpResponse:
@@ -115,6 +114,7 @@ def survivor_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> Surv
     return SurvivorForm(data, province=province_of(address.area), **kwargs)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def survivor_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -138,6 +138,7 @@ def submit_incident(request: HttpRequest, case: Case) -> Submitted:
         case=case, by=acting(request), answers=form.answers(), **form.record_fields()))
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def incident_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -149,6 +150,7 @@ def incident_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "incident_form.html", case, result.form)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def incident_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     case, incident = get_case_record_for(acting(request), Incident, case_pk=pk, pk=record_pk,
@@ -203,6 +205,7 @@ def consent_context(case: Case) -> dict[str, Any]:
     return {"current_consents": list(case.consents.current())}
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def consent_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -212,6 +215,7 @@ def consent_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "consent_form.html", case, result.form, **consent_context(case))
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def consent_withdraw(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     """Confirm, then withdraw at once: from this moment the scope counts as not consented."""
@@ -250,6 +254,7 @@ def _risk_messages(request: HttpRequest, assessment: RiskAssessment, raise_to: s
                          % {"level": assessment.get_computed_level_display()})
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def risk_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -259,6 +264,7 @@ def risk_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "risk_form.html", case, result.form)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def safety_plan_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -283,6 +289,7 @@ def submit_service(request: HttpRequest, case: Case) -> Submitted:
         case=case, by=acting(request), **form.record_fields()))
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def service_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -293,6 +300,7 @@ def service_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "service_form.html", case, result.form)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     case, service = get_case_record_for(acting(request), SupportService, case_pk=pk, pk=record_pk,
@@ -307,6 +315,7 @@ def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     return _render(request, "service_form.html", case, form, record=service)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def livelihood_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
@@ -319,6 +328,7 @@ def livelihood_create(request: HttpRequest, pk: Any) -> HttpResponse:
     return _render(request, "livelihood_form.html", case, form)
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
     case, support = get_case_record_for(acting(request), LivelihoodSupport, case_pk=pk, pk=record_pk,
@@ -336,6 +346,7 @@ def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpRespon
 # --- Notes ----------------------------------------------------------------------------------------
 
 
+@keeps_work()
 @requires(Perm.CASE_CHANGE)
 def note_create(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)

@@ -1,4 +1,4 @@
-"""The data step of accounts 0002: memberships in force stay in force, ended ones stay ended."""
+"""The data steps of accounts 0003–0005: memberships in force stay in force, ended ones stay ended."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("accounts", "0001_initial")]
-AFTER = [("accounts", "0004_membership_state_replaces_is_active")]
+BEFORE = [("accounts", "0002_unsaved_work")]
+AFTER = [("accounts", "0005_membership_state_replaces_is_active")]
 
 
 @pytest.mark.django_db(transaction=True)

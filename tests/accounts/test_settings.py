@@ -107,6 +107,9 @@ def test_production_refuses_to_start_without_its_secrets_or_with_debug(tmp_path,
         ("SESSION_IDLE_TIMEOUT_MINUTES", "0", "SESSION_IDLE_TIMEOUT_MINUTES must be at least 1, not 0."),
         ("SESSION_IDLE_TIMEOUT_MINUTES", "30.5",
          "SESSION_IDLE_TIMEOUT_MINUTES must be a whole number, not '30.5'."),
+        ("SESSION_WARNING_MINUTES", "30",
+         "SESSION_WARNING_MINUTES must be shorter than SESSION_IDLE_TIMEOUT_MINUTES."),
+        ("SESSION_KEPT_WORK_MINUTES", "0", "SESSION_KEPT_WORK_MINUTES must be at least 1, not 0."),
         ("LOGIN_FAILURE_LIMIT", "five", "LOGIN_FAILURE_LIMIT must be a whole number, not 'five'."),
         ("LOGIN_LOCKOUT_MINUTES", "-5", "LOGIN_LOCKOUT_MINUTES must be at least 1, not -5."),
         ("HTTPS", "perhaps", "HTTPS must be a boolean (1/0, true/false, yes/no), not 'perhaps'."),
@@ -140,17 +143,22 @@ def test_production_turns_on_https_only_cookies_and_strict_transport(tmp_path):
     assert values["SECURE_SSL_REDIRECT"] is True
     assert values["SESSION_COOKIE_SECURE"] is values["CSRF_COOKIE_SECURE"] is True
     assert values["SECURE_HSTS_SECONDS"] >= 31_536_000
-    assert values["SESSION_COOKIE_AGE"] == 30 * 60
+    # Idle time-out 30 minutes (enforced by accounts.middleware); Django's expiry is the backstop, an
+    # hour (the time work is kept) later.
+    assert values["SESSION_COOKIE_AGE"] == (30 + 60) * 60
     assert values["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
 def test_idle_timeout_is_configurable(tmp_path):
     values = _settings_in(
-        _production_env(tmp_path, SESSION_IDLE_TIMEOUT_MINUTES="10"),
-        "SESSION_IDLE_TIMEOUT_MINUTES", "SESSION_COOKIE_AGE",
+        _production_env(tmp_path, SESSION_IDLE_TIMEOUT_MINUTES="10", SESSION_WARNING_MINUTES="3",
+                        SESSION_KEPT_WORK_MINUTES="20"),
+        "SESSION_IDLE_TIMEOUT_MINUTES", "SESSION_IDLE_SECONDS", "SESSION_WARNING_SECONDS",
+        "SESSION_KEPT_WORK_SECONDS", "SESSION_COOKIE_AGE",
     )
 
-    assert values == {"SESSION_IDLE_TIMEOUT_MINUTES": 10, "SESSION_COOKIE_AGE": 600}
+    assert values == {"SESSION_IDLE_TIMEOUT_MINUTES": 10, "SESSION_IDLE_SECONDS": 600, "SESSION_WARNING_SECONDS": 180,
+                      "SESSION_KEPT_WORK_SECONDS": 1200, "SESSION_COOKIE_AGE": 1800}
 
 
 def test_malformed_setting_fails_loudly_in_development_too(tmp_path):

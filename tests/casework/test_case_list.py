@@ -38,15 +38,38 @@ def child_case(by, *, days_ago: int = 10) -> Case:
 # --- Search ---------------------------------------------------------------------------------------
 
 
-def test_alice_finds_a_case_by_its_code_or_the_beginning_of_it_in_any_case(cast):
+def test_alice_finds_a_case_by_its_whole_code_in_either_case(cast):
     a = case_a(cast)
     open_case(cast.volunteer_a, full_name="Y Thị Khác")
     client = signed_in(cast.volunteer_a)
     code = a.survivor.code
     assert codes_in(client.get(LIST, {"q": code})) == [code]
-    assert codes_in(client.get(LIST, {"q": code.lower()})) == [code]
-    assert code in codes_in(client.get(LIST, {"q": code[:3].lower()}))
-    assert codes_in(client.get(LIST, {"q": code.replace("-", "")})) == [code]
+    assert codes_in(client.get(LIST, {"q": f" {code.lower()} "})) == [code]
+
+
+@pytest.mark.parametrize("partial", [
+    lambda code: code[:3],  # the beginning of a code: "Thanh" used to be read as one
+    lambda code: code[:6],
+    lambda code: code.replace("-", ""),  # an eight-letter name fits the alphabet just as well
+    lambda code: code.replace("-", " "),  # so do two four-letter words
+    lambda code: f"{code[:4]} - {code[5:]}",
+    lambda code: code.replace("-", "–"),
+])
+def test_only_a_whole_code_is_searched_from_the_address(cast, partial):
+    a = case_a(cast)
+    response = signed_in(cast.volunteer_a).get(LIST, {"q": partial(a.survivor.code)})
+    assert response.status_code == 200
+    assert response.context["form"].errors["q"] == ["Tìm theo tên hoặc số điện thoại bằng nút Tìm kiếm."]
+    assert codes_in(response) == []
+
+
+def test_a_code_typed_without_its_hyphen_is_not_a_code_search_and_gets_a_hint(cast):
+    a = case_a(cast)
+    response = signed_in(cast.volunteer_a).post(LIST, {"q": a.survivor.code.replace("-", "").lower()})
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["q"] == ["Để tìm theo mã, hãy gõ đủ mã có dấu gạch ngang, ví dụ ACDE-FGHJ."]
+    assert errors["birth_year"] == ["Để tìm theo tên, hãy nhập thêm năm sinh của chị ấy."]
 
 
 def test_a_posted_code_search_is_redirected_to_a_plain_address(cast):

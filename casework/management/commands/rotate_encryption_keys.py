@@ -6,7 +6,10 @@ Procedure for a key change:
    New writes are sealed with the new key; old values still open.
 2. Run ``manage.py rotate_encryption_keys`` (``--dry-run`` first to see how much is left). It can be
    stopped and run again: it only touches values whose token names an older key id.
-3. When it reports nothing left, remove the old key from the ring and deploy again.
+3. When it reports nothing left, remove the old key from the ring and deploy again. Work kept across an
+   idle time-out (accounts.UnsavedWork) is not re-encrypted: it lives SESSION_KEPT_WORK_MINUTES (an hour)
+   at most, so whatever was kept under the old key is gone that long after step 1; work still sealed
+   under a removed key is dropped instead of being shown.
 
 Why this command writes with ``QuerySet.update()`` although the project forbids it on history-tracked
 models: rotation changes the ciphertext, never the plaintext. A history row per rotated value would be

@@ -1,4 +1,4 @@
-# Split from 0002 (see there): drops ``is_active`` once ``state`` holds its meaning.
+# Split from 0003 (see there): drops ``is_active`` once ``state`` holds its meaning.
 
 from django.db import migrations, models
 
@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_membership_states_from_is_active'),
+        ('accounts', '0004_membership_states_from_is_active'),
     ]
 
     operations = [

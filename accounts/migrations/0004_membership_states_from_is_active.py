@@ -1,4 +1,4 @@
-# The data step between 0002 and 0004, alone in its migration (see 0002).
+# The data step between 0003 and 0005, alone in its migration (see 0003).
 
 from django.db import migrations, models
 
@@ -23,7 +23,7 @@ def is_active_from_states(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_membership_confirmation_links_events'),
+        ('accounts', '0003_membership_confirmation_links_events'),
     ]
 
     operations = [
