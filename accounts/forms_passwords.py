@@ -22,8 +22,7 @@ class EmailChangeForm(forms.Form):
     """The owner changes their own e-mail address, confirming with their password (a session left
     open on a shared phone must not be enough to redirect the password links)."""
 
-    email = forms.EmailField(label=_("E-mail address"), required=False,
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(label=_("E-mail address"), required=False)
     password = forms.CharField(label=_("Your current password"), strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 

@@ -71,6 +71,15 @@ BUILDERS: dict[str, Callable[[Any, Cast], forms.BaseForm]] = {
     "accounts.forms.LoginForm":
         lambda data, cast: _cls("accounts.forms.LoginForm")(RequestFactory().post("/accounts/login/"), data),
     "accounts.forms.TokenForm": lambda data, cast: _cls("accounts.forms.TokenForm")(data),
+    "accounts.forms_grants.GrantConfirmForm": lambda data, cast: _cls("accounts.forms_grants.GrantConfirmForm")(data),
+    "accounts.forms_passwords.PasswordForgotForm":
+        lambda data, cast: _cls("accounts.forms_passwords.PasswordForgotForm")(data),
+    "accounts.forms_passwords.EmailChangeForm":
+        lambda data, cast: _cls("accounts.forms_passwords.EmailChangeForm")(cast.volunteer_a.user, data),
+    "accounts.admin.OperatorUserCreationForm": lambda data, cast: _cls("accounts.admin.OperatorUserCreationForm")(data),
+    "accounts.admin.OperatorUserChangeForm":
+        lambda data, cast: _cls("accounts.admin.OperatorUserChangeForm")(data, instance=cast.volunteer_a.user),
+    "accounts.admin.MembershipRequestForm": lambda data, cast: _cls("accounts.admin.MembershipRequestForm")(data),
     "casework.forms_lifecycle.CaseSearchForm":
         lambda data, cast: _cls("casework.forms_lifecycle.CaseSearchForm")(data, allow_personal=True),
     "casework.forms_lifecycle.SupervisionFilterForm": lambda data, cast: _cls(

@@ -18,6 +18,8 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.urls import reverse
 
 import accounts.forms
+import accounts.forms_grants
+import accounts.forms_passwords
 import casework.forms
 import casework.forms_lifecycle
 import indicators.forms
@@ -30,7 +32,7 @@ from tests.referrals.builders import referral_a
 from tests.test_access_matrix import ALL_ROWS
 
 FORM_MODULES: list[ModuleType] = [casework.forms, casework.forms_lifecycle, referrals.forms, indicators.forms,
-                                  accounts.forms]
+                                  accounts.forms, accounts.forms_grants, accounts.forms_passwords]
 # Inputs a person types into (besides <textarea>), and <select>, which autofill fills from saved addresses.
 TYPED_INPUTS = {"text", "search", "email", "tel", "url", "number", "date", "datetime-local", "month", "week",
                 "time", "password"}
@@ -102,6 +104,10 @@ def _form_factories(cast: Cast) -> dict[type[forms.BaseForm], Callable[[], forms
         indicators.forms.ReportForm: lambda: indicators.forms.ReportForm(None, membership=cast.analyst),
         accounts.forms.LoginForm: accounts.forms.LoginForm,
         accounts.forms.TokenForm: accounts.forms.TokenForm,
+        accounts.forms_grants.GrantConfirmForm: accounts.forms_grants.GrantConfirmForm,
+        accounts.forms_passwords.PasswordForgotForm: accounts.forms_passwords.PasswordForgotForm,
+        accounts.forms_passwords.EmailChangeForm:
+            lambda: accounts.forms_passwords.EmailChangeForm(cast.volunteer_a.user),
     }
 
 
