@@ -72,9 +72,12 @@ run: runtime-debs $(STAMP_BASE) messages
 	$(MANAGE) seed_demo
 	$(MANAGE) runserver 127.0.0.1:8000
 
-# DATABASE_URL and PYTEST_ADDOPTS come from the environment as they are.
+# DATABASE_URL and PYTEST_ADDOPTS come from the environment as they are. The suite runs on every core
+# (pytest-xdist; TEST_WORKERS=0 runs it in one process); a test file stays on one worker, so a
+# module's browser is started once.
+TEST_WORKERS ?= auto
 test: test-debs $(STAMP_DEV) messages
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP_DEV)
 	$(VENV)/bin/ruff check .

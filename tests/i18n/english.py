@@ -23,7 +23,10 @@ from django.conf import settings
 
 from tests.i18n import po
 
+# Ours: the messages of our code (makemessages writes it), then the other packages' messages that their
+# Vietnamese lacks (kept by hand).
 OUR_CATALOGUE = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
+THIRD_PARTY_CATALOGUES = Path(settings.BASE_DIR) / "locale_thirdparty" / "vi" / "LC_MESSAGES"
 DJANGO_DIR = Path(django.__file__).parent
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -64,7 +67,7 @@ def vocabulary() -> Vocabulary:
     translated: dict[str, str] = {}
     english: set[str] = set()
     vietnamese: set[str] = set()
-    catalogues = [OUR_CATALOGUE, *django_catalogues("vi")]
+    catalogues = [OUR_CATALOGUE, THIRD_PARTY_CATALOGUES / "django.po", *django_catalogues("vi")]
     for path in catalogues:
         for entry in po.live(po.read(path)):
             if not entry.translated:
