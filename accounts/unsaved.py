@@ -122,15 +122,21 @@ def record_time_out(request: HttpRequest, *, user_id: int, membership_id: int | 
     request.session[TIMED_OUT] = {"user": user_id, "membership": membership_id, "at": now_timestamp()}
 
 
+def _fresh(request: HttpRequest, key: str) -> dict[str, Any] | None:
+    """The session's ``key`` entry (a dict stamped with ``at``) if younger than the kept time; an older
+    one is dropped."""
+    entry = request.session.get(key) if hasattr(request, "session") else None
+    if not isinstance(entry, dict):
+        return None
+    if now_timestamp() - entry.get("at", 0) > settings.SESSION_KEPT_WORK_SECONDS:
+        request.session.pop(key, None)
+        return None
+    return entry
+
+
 def timed_out(request: HttpRequest) -> dict[str, Any] | None:
     """Who timed out in this (now anonymous) session, if it was less than the kept time ago."""
-    marker = request.session.get(TIMED_OUT)
-    if not isinstance(marker, dict):
-        return None
-    if now_timestamp() - marker.get("at", 0) > settings.SESSION_KEPT_WORK_SECONDS:
-        request.session.pop(TIMED_OUT, None)
-        return None
-    return marker
+    return _fresh(request, TIMED_OUT)
 
 
 # --- Keeping a post -----------------------------------------------------------------------------
@@ -233,13 +239,7 @@ def restore_on_sign_in(request: HttpRequest, response: HttpResponse) -> HttpResp
 
 
 def _restored(request: HttpRequest) -> dict[str, Any] | None:
-    restored = request.session.get(RESTORED) if hasattr(request, "session") else None
-    if not isinstance(restored, dict):
-        return None
-    if now_timestamp() - restored.get("at", 0) > settings.SESSION_KEPT_WORK_SECONDS:
-        request.session.pop(RESTORED, None)
-        return None
-    return restored
+    return _fresh(request, RESTORED)
 
 
 def follow_restored(request: HttpRequest, view: Callable[..., Any]) -> None:
