@@ -22,6 +22,7 @@ an administrative unit — the report's own area for the "total" column, or one 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import statistics
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -182,11 +183,40 @@ def person(prefix: str = "") -> PersonKey:
     ))
 
 
-def persons(prefix: str = "", condition: Q | None = None) -> dict[str, Count]:
+class RecordKey(models.Func):
+    """The record key of the cell-key method (see :mod:`indicators.disclosure`): a fixed pseudo-random
+    number of 28 bits per person, the first hex digits of an MD5 of the person key. The key is itself a
+    keyed blind index, so this says nothing about her; it only has to be the same for the same person
+    every time, on both databases (SQLite gets the same function, registered below)."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="STAT_RECORD_KEY", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "('x' || substr(md5(%(expressions)s), 1, 7))::bit(28)::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def record_key(text: str | None) -> int | None:
+    """:class:`RecordKey` in Python: what SQLite calls, and what a test can compute."""
+    return None if text is None else int(hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()[:7], 16)
+
+
+def persons(prefix: str = "", condition: Q | None = None) -> dict[str, Any]:
+    """Distinct people, and the cell key of the cell-key method: the sum of their record keys."""
     return {
         "persons": Count(person(prefix), distinct=True, filter=condition),
-        "addresses": Count(f"{prefix}trusted_address", distinct=True, filter=condition),
+        "key": Sum(RecordKey(person(prefix)), distinct=True, filter=condition),
     }
+
+
+# Counts of people and of events (services, referrals and their outcomes). The dominance rule needs,
+# for each, the count at the cell's largest trusted address: stored as ``top_<name>``.
+COUNTED = frozenset(
+    {"persons", "services", "referrals", "sent", "accepted", "completed", "declined", "expired", "other"}
+)
 
 
 def child_bucket(area: AdminUnit, path: str) -> Left:
@@ -243,6 +273,40 @@ class Spec:
             return self.row
         return f"{self.row}:{values[self.group] if values[self.group] is not None else 'none'}"
 
+    @property
+    def address(self) -> str | None:
+        """The row's trusted address, when the population is of people counted at addresses."""
+        suffix = "__area__path"
+        return self.path.removesuffix(suffix) if self.path.endswith(f"trusted_address{suffix}") else None
+
+    def counted(self, measures: Mapping[str, Any]) -> dict[str, Any]:
+        """The counts among ``measures`` (plain or ``"<row>|<measure>"``) that the dominance rule needs."""
+        return {name: value for name, value in measures.items() if name.rpartition("|")[2] in COUNTED}
+
+
+def _top_name(name: str) -> str:
+    row, bar, measure = name.rpartition("|")
+    return f"{row}{bar}top_{measure}"
+
+
+def _tops(
+    spec: Spec, queryset: models.QuerySet, keys: list[str], wanted: Mapping[str, Any]
+) -> dict[tuple, dict[str, int]]:
+    """For each group of ``keys``: every count of ``wanted`` at the group's largest trusted address (one
+    more GROUP BY, with the address added to it)."""
+    counted = spec.counted(wanted)
+    if spec.address is None or not counted:
+        return {}
+    tops: dict[tuple, dict[str, int]] = {}
+    rows = queryset.annotate(stat_address=F(spec.address)).values(*keys, "stat_address").annotate(**counted)
+    for values in rows.order_by().iterator(chunk_size=2000):
+        group = tuple(values[key] for key in keys)
+        found = tops.setdefault(group, {})
+        for name in counted:
+            top = _top_name(name)
+            found[top] = max(found.get(top, 0), values[name] or 0)
+    return tops
+
 
 def _live(spec: Spec, area: AdminUnit, period: Period, *, children: bool) -> Tallies:
     """One or two GROUP BY queries: the area as a whole and, with ``children``, per child unit."""
@@ -257,9 +321,12 @@ def _live(spec: Spec, area: AdminUnit, period: Period, *, children: bool) -> Tal
         keys = ([spec.group] if spec.group else []) + (["bucket"] if by_child else [])
         # GROUP BY the breakdown (and child unit); or one aggregate row for the area as a whole.
         rows = qs.values(*keys).annotate(**wanted).order_by() if keys else [qs.aggregate(**wanted)]
+        tops = _tops(spec, qs, keys, wanted)
+        nobody = {_top_name(name): 0 for name in spec.counted(wanted)} if spec.address else {}
         for values in rows:
             column = values.get("bucket", area.path) if by_child else area.path
-            result[(spec.row_key(values), column)] = {name: values[name] for name in wanted}
+            top = tops.get(tuple(values[key] for key in keys), nobody)
+            result[(spec.row_key(values), column)] = {**{name: values[name] for name in wanted}, **top}
     return _unpack(result) if spec.per_row else result
 
 
@@ -308,17 +375,15 @@ Cell = tuple[str, str, str]  # (period code, administrative unit path, row)
 def grouped(spec: Spec, *, kind: str, depth: int) -> Iterator[tuple[Cell, dict[str, Any]]]:
     """Every period of ``kind`` × every unit at ``depth``, in one GROUP BY query."""
     keys = ([spec.group] if spec.group else []) + ["slot", "bucket"]
-    rows = (
-        spec.queryset.annotate(slot=period_slot(spec, kind), bucket=unit_at_depth(spec.path, depth))
-        .values(*keys)
-        .annotate(**spec.measures)
-        .order_by()
-    )
+    placed = spec.queryset.annotate(slot=period_slot(spec, kind), bucket=unit_at_depth(spec.path, depth))
+    tops = _tops(spec, placed, keys, spec.measures)
+    rows = placed.values(*keys).annotate(**spec.measures).order_by()
     for values in rows.iterator(chunk_size=2000):
         code = slot_code(values["slot"], kind)
         if code is None:
             continue
         measures = {name: values[name] for name in spec.measures}
+        measures |= tops.get(tuple(values[key] for key in keys), {})
         if spec.per_row:
             for name, value in measures.items():
                 row, measure = name.split("|")
@@ -410,23 +475,12 @@ def survivor_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tall
 
 
 def survivor_series(area: AdminUnit, period: Period) -> Tallies:
-    """People supported in each sub-period (years of a phase, quarters of a year, months of a quarter)."""
-    kind = period.child_kind
-    if kind is None:
-        return {}
-    rows = (
-        new_cases(area, period)
-        .annotate(slot=TRUNC[kind]("opened_on"))
-        .values("slot")
-        .annotate(**persons())
-        .order_by()
-    )
+    """People supported in each sub-period (years of a phase, quarters of a year, months of a quarter):
+    each sub-period's own total, counted as its own report counts it."""
+    everyone = survivor_specs()[0]
     return {
-        (_sub_period_code(_as_date(r["slot"]), kind), area.path): {
-            "persons": r["persons"],
-            "addresses": r["addresses"],
-        }
-        for r in rows
+        (child.code, area.path): _live(everyone, area, child, children=False).get(("all", area.path), {})
+        for child in period.children()
     }
 
 
@@ -439,7 +493,9 @@ def excluded_specs() -> list[Spec]:
             path=CASE_PATH,
             row="excluded",
             by_child=False,
-            measures={"persons": Count("pk"), "addresses": Count("trusted_address", distinct=True)},
+            # Cases, not people (a case without consent is not matched to a person); keyed by the case.
+            measures={"persons": Count("pk"),
+                      "key": Sum(RecordKey(Cast("pk", output_field=models.CharField())))},
         )
     ]
 
@@ -538,6 +594,7 @@ def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> No
     """SQLite has no median: give it one, so that it too is computed inside the database."""
     if connection.vendor == "sqlite":
         connection.connection.create_aggregate("MEDIAN", 1, _MedianAggregate)
+        connection.connection.create_function("STAT_RECORD_KEY", 1, record_key, deterministic=True)
 
 
 connection_created.connect(register_sqlite_functions, dispatch_uid="indicators.sqlite_median")
@@ -588,7 +645,6 @@ def referral_specs() -> list[Spec]:
                  "hours": Median(HoursBetween("sent_at", "accepted_at"), filter=both(Q(accepted_at__isnull=False)))}
         for name, outcome in outcomes.items():
             found[name] = Count("pk", filter=both(outcome))
-            found[f"{name}_addresses"] = Count("case__trusted_address", distinct=True, filter=both(outcome))
         return found
 
     return [
@@ -619,8 +675,7 @@ def livelihood_specs() -> list[Spec]:
     measures: dict[str, Any] = {}
     for row, condition in rows.items():
         condition = condition or None
-        measures[f"{row}|persons"] = Count(person("case__"), distinct=True, filter=condition)
-        measures[f"{row}|addresses"] = Count("case__trusted_address", distinct=True, filter=condition)
+        measures |= {f"{row}|{name}": value for name, value in persons("case__", condition).items()}
         measures[f"{row}|amount"] = Coalesce(Sum("amount_vnd", filter=condition), 0)
         named = Q(~Q(model_name=""), condition) if condition else ~Q(model_name="")
         measures[f"{row}|models"] = Count("model_name", distinct=True, filter=named)

@@ -1,13 +1,13 @@
-"""A report: every indicator for one area and one period, already suppressed.
+"""A report: every indicator for one area and one period, already protected.
 
-:func:`build_report` asks :mod:`indicators.aggregates` for the counts, lays them out as tables, ties
-the tables together with the sums a reader could use (:class:`~indicators.suppression.Relation`),
-and runs the suppression once over the whole report. Every output — dashboard, CSV, XLSX, PDF, DHIS2 —
-renders the same :class:`Report`, so a cell hidden in one is hidden in all.
+:func:`build_report` asks :mod:`indicators.aggregates` (or a stored snapshot of its counts) for the
+figures, lays them out as tables and protects each figure by the rule of :mod:`indicators.disclosure`.
+Every output — dashboard, CSV, XLSX, PDF, DHIS2 — renders the same :class:`Report`, so a figure is the
+same in all of them.
 
-A report agrees with the reports of the areas around it: the figures of its own area are also a
-column of the enclosing area's report (a commune is a column of its district's), so the enclosing
-report is built first and its marks for that column are imposed here.
+A report agrees with the reports of the areas and periods around it without being built from them: a
+commune's figures are a column of its district's report, a month's total a row of its quarter's, and
+the same people give the same protected value wherever they are shown.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from django.utils.translation import gettext_lazy
 from accounts.models import AdminUnit
 from indicators import aggregates, areas, catalogue
 from indicators.catalogue import Group, Unit
+from indicators.disclosure import MAX_PERTURBATION, Cell, Kind, Mark, Protected, protect
 from indicators.models import PlanTarget, Snapshot, StatisticsVersion
 from indicators.periods import Period
 from indicators.snapshot import SnapshotSource
-from indicators.suppression import Cell, Kind, Mark, Relation, suppress
 
 CellId = tuple[str, str, str]  # (table, row, column)
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI", 7: "VII"}
@@ -56,14 +56,20 @@ def rule_points(k: int) -> list[str]:
         )
         % {"k": k},
         _(
-            "A count of people that comes from fewer than two trusted addresses is hidden (“×”), so that no "
-            "figure is the caseload of a single trusted address. The finest area reported is the commune."
-        ),
+            "Every other count is shown with a small change of at most %(d)s either way, and most with none "
+            "(the cell-key method of the UK's 2021 Census and the Australian Bureau of Statistics). The same "
+            "figure always has the same value, in every report, download and DHIS2 export; a total may differ "
+            "from the sum of its parts by a few, and no count can be worked out exactly by subtracting figures "
+            "from each other. Nights and amounts are changed by up to 10%% and rounded."
+        )
+        % {"d": MAX_PERTURBATION},
         _(
-            "Where a hidden figure could be worked out from a total and the other cells, more cells are "
-            "hidden (“×”), in every table, download and DHIS2 export alike. Nights, amounts, medians and "
-            "rates about hidden people are hidden with them."
-        ),
+            "A count in which one trusted address's cases are nearly everything — fewer than %(k)s would be "
+            "left without them — is hidden (“×”), so that no figure is one trusted address's caseload. "
+            "Services, nights, amounts, medians and rates about hidden people are hidden with them. The finest "
+            "area reported is the commune."
+        )
+        % {"k": k},
         _(
             "Reports cover fixed periods (month, quarter, year, programme phase) and administrative areas "
             "only, and agree with the reports of the areas that contain them."
@@ -153,8 +159,8 @@ class Report:
     generated_at: dt.datetime
     columns: list[Column]
     sections: list[Section]
-    cells: dict[CellId, Cell]
-    marks: dict[CellId, Mark]
+    cells: dict[CellId, Cell]  # the true figures: for protection and tests, never shown
+    protected: dict[CellId, Protected]
     units: dict[CellId, Unit]
     indicator_cells: dict[str, CellId]
     targets: list[TargetLine] = field(default_factory=list)
@@ -174,15 +180,19 @@ class Report:
     def rule_points(self) -> list[str]:
         return rule_points(self.k)
 
+    @property
+    def marks(self) -> dict[CellId, Mark]:
+        return {cell_id: found.mark for cell_id, found in self.protected.items()}
+
     def figure(self, cell_id: CellId | None) -> Figure:
         if cell_id is None or cell_id not in self.cells:
             return Figure(None, "", Mark.SHOWN, Unit.PEOPLE)
-        cell, mark, unit = self.cells[cell_id], self.marks[cell_id], self.units[cell_id]
-        if mark is Mark.SMALL:
-            return Figure(None, f"<{self.k}", mark, unit)
-        if mark is Mark.HIDDEN:
-            return Figure(None, "×", mark, unit)
-        return Figure(cell.value, format_value(cell.value, unit), mark, unit)
+        found, unit = self.protected[cell_id], self.units[cell_id]
+        if found.mark is Mark.SMALL:
+            return Figure(None, f"<{self.k}", found.mark, unit)
+        if found.mark is Mark.HIDDEN:
+            return Figure(None, "×", found.mark, unit)
+        return Figure(found.value, format_value(found.value, unit), found.mark, unit)
 
     def indicator(self, code: str) -> Figure:
         return self.figure(self.indicator_cells.get(code))
@@ -196,7 +206,7 @@ class Report:
             yield from section.tables
 
     def hidden_count(self) -> int:
-        return sum(1 for mark in self.marks.values() if mark.is_hidden)
+        return sum(1 for found in self.protected.values() if found.mark.is_hidden)
 
 
 def format_value(value: int | float | None, unit: Unit) -> str:
@@ -213,40 +223,50 @@ def format_value(value: int | float | None, unit: Unit) -> str:
 
 
 class _System:
-    """Cells, relations and links of one report, before suppression."""
+    """Cells and links of one report, before protection."""
 
     def __init__(self) -> None:
         self.cells: dict[CellId, Cell] = {}
         self.units: dict[CellId, Unit] = {}
-        self.relations: list[Relation] = []
         self.links: list[tuple[CellId, ...]] = []
 
-    def put(
-        self,
-        cell_id: CellId,
-        value: int | float | None,
-        unit: Unit,
-        *,
-        kind: Kind = Kind.PERSONS,
-        addresses: int | None = None,
-    ) -> CellId:
-        self.cells[cell_id] = Cell(value, kind, addresses if kind is Kind.PERSONS else None)
+    def put(self, cell_id: CellId, cell: Cell, unit: Unit) -> CellId:
+        self.cells[cell_id] = cell
         self.units[cell_id] = unit
         return cell_id
 
-    def relate(self, total: CellId, parts: Iterable[CellId]) -> None:
-        parts = tuple(parts)
-        if parts:
-            self.relations.append(Relation(total, parts))
-
     def link(self, leader: CellId, *followers: CellId) -> None:
-        """Hide ``followers`` whenever ``leader`` (a count of people) is hidden."""
+        """Hide ``followers`` whenever ``leader`` (a count) is hidden."""
         self.links.append((leader, *followers))
 
 
-def _people(tallies: aggregates.Tallies, row: str, column: str) -> tuple[int, int]:
-    measures = tallies.get((row, column), {})
-    return int(measures.get("persons") or 0), int(measures.get("addresses") or 0)
+def _people(measures: dict[str, Any] | None) -> Cell:
+    """A count of people, from the measures of a row: the count, its cell key, its largest address."""
+    measures = measures or {}
+    return Cell(
+        int(measures.get("persons") or 0),
+        Kind.PERSONS,
+        key=int(measures.get("key") or 0),
+        top=int(measures.get("top_persons") or 0),
+        measure="persons",
+    )
+
+
+def _events(measures: dict[str, Any] | None, name: str) -> Cell:
+    """A count of services or referrals: keyed by the people they are about, noised as ``name``."""
+    measures = measures or {}
+    return Cell(
+        int(measures.get(name) or 0),
+        Kind.EVENTS,
+        key=int(measures.get("key") or 0),
+        top=int(measures.get(f"top_{name}") or 0),
+        measure=name,
+    )
+
+
+def _magnitude(measures: dict[str, Any] | None, name: str) -> Cell:
+    measures = measures or {}
+    return Cell(int(measures.get(name) or 0), Kind.MAGNITUDE, key=int(measures.get("key") or 0), measure=name)
 
 
 class _Builder:
@@ -255,22 +275,31 @@ class _Builder:
         area: AdminUnit,
         period: Period,
         children: list[AdminUnit],
-        enclosing: Report | None,
+        province: AdminUnit,
         source: Any,
     ) -> None:
         self.area, self.period, self.children = area, period, children
+        self.province = province
         self.source = source
-        # Rows that only appear when someone is counted in them (ethnic groups) are taken from the
-        # enclosing report too, so that a missing row never tells that its count here is zero.
-        self.enclosing_rows: dict[str, set[str]] = (
-            {table.code: {row.key for row in table.rows} for table in enclosing.tables()} if enclosing else {}
-        )
         self.system = _System()
         self.total = Column(area.path, str(_("Total")), areas.key_of(area), is_total=True)
         self.columns = [self.total] + [Column(c.path, c.name, areas.key_of(c)) for c in children]
         self.indicator_cells: dict[str, CellId] = {}
         self.labels = aggregates.dimension_labels()
-        self._related_populations: set[str] = set()
+        self._province_rows: set[str] | None = None
+        # Rates worked out from shown counts after protection: (rate, numerator, denominator).
+        self.rates: list[tuple[CellId, CellId, CellId]] = []
+
+    def province_rows(self) -> set[str]:
+        """The survivor rows with somebody in them anywhere in the province in the period. Rows that only
+        appear when someone is counted in them (ethnic groups, "no incident recorded") are listed in
+        every area's report when the province has them, so a missing row never says "zero here"."""
+        if self._province_rows is None:
+            if self.province == self.area:
+                return set()  # the caller's own tallies decide
+            tallies = self.source.survivor_tallies(self.province, self.period, children=False)
+            self._province_rows = {row for (row, _column), v in tallies.items() if v.get("persons")}
+        return self._province_rows
 
     # A table of people: rows × area columns, with the "all" row shared by every table of a population.
     def people_table(
@@ -281,7 +310,6 @@ class _Builder:
         rows: list[Row],
         *,
         population: str,
-        sums: Iterable[tuple[str, list[str]]] = (),
         unit: Unit = Unit.PEOPLE,
         note: str = "",
     ) -> Table:
@@ -291,28 +319,8 @@ class _Builder:
                 table_code = population if row.is_total else code
                 cell_id = (table_code, row.key, column.key)
                 if cell_id not in self.system.cells:
-                    persons, addresses = _people(tallies, row.key, column.key)
-                    self.system.put(cell_id, persons, unit, addresses=addresses)
+                    self.system.put(cell_id, _people(tallies.get((row.key, column.key))), unit)
                 table.cells[(row.key, column.key)] = cell_id
-        # Across areas: the area = the sum of its child units.
-        if len(self.columns) > 1:
-            for row in rows:
-                if row.is_total:
-                    if population in self._related_populations:
-                        continue  # the shared row's relation is added once
-                    self._related_populations.add(population)
-                self.system.relate(
-                    table.cells[(row.key, self.total.key)],
-                    [table.cells[(row.key, c.key)] for c in self.columns[1:]],
-                )
-        # Down the rows: a total = the sum of its parts (people counted in several parts make the sum
-        # larger; treating it as equal only hides more).
-        for total_key, part_keys in sums:
-            for column in self.columns:
-                self.system.relate(
-                    table.cells[(total_key, column.key)],
-                    [table.cells[(part, column.key)] for part in part_keys],
-                )
         return table
 
     def public_table(
@@ -331,7 +339,7 @@ class _Builder:
             for column in columns:
                 value = int((tallies.get((row.key, column.key)) or {}).get(measure) or 0)
                 table.cells[(row.key, column.key)] = self.system.put(
-                    (code, row.key, column.key), value, unit, kind=Kind.PUBLIC
+                    (code, row.key, column.key), Cell(value, Kind.PUBLIC), unit
                 )
         return table
 
@@ -352,11 +360,10 @@ def build_report(
     cache: dict[tuple[int, str, int], Report] | None = None,
     snapshot: Snapshot | None = None,
 ) -> Report:
-    """Compute, lay out and suppress every indicator for ``area`` and ``period``: counted live by
+    """Compute, lay out and protect every indicator for ``area`` and ``period``: counted live by
     :mod:`indicators.aggregates`, or read from ``snapshot`` (same figures, as of its time).
 
-    ``cache`` (one dict for a run, in one language) reuses the reports of enclosing areas when several
-    reports are built in a row.
+    ``cache`` (one dict for a run, in one language) reuses a report built before in the same run.
     """
     return _build(area, period, k=k or min_cell(), now=now, cache=cache,
                   source=SnapshotSource(snapshot) if snapshot else aggregates,
@@ -377,13 +384,8 @@ def _build(
     if cache is not None and key in cache:
         return cache[key]
     parents = areas.parents_of(area)
-    enclosing = (
-        _build(parents[0], period, k=k, now=now, cache=cache, source=source, counted_at=counted_at)
-        if parents
-        else None
-    )
     children = areas.children_of(area, source.areas_with_addresses(area))
-    b = _Builder(area, period, children, enclosing, source)
+    b = _Builder(area, period, children, parents[-1] if parents else area, source)
     with_children = bool(children)
     sections = [
         _addresses_section(b, with_children),
@@ -394,10 +396,11 @@ def _build(
     ]
     for number, section in enumerate(sections, start=2):
         section.number = ROMAN[number]
-    forced, frozen = _from_enclosing(enclosing, b.total.key, b.system)
-    marks = suppress(
-        b.system.cells, b.system.relations, k=k, links=b.system.links, forced=forced, frozen=frozen
-    )
+    protected = protect(b.system.cells, k=k, links=b.system.links)
+    for rate, numerator, denominator in b.rates:
+        shown = protected[numerator].value, protected[denominator].value
+        if protected[rate].mark is Mark.SHOWN and None not in shown and shown[1]:
+            protected[rate] = Protected(Mark.SHOWN, min(100, round(100 * shown[0] / shown[1])))
     report = Report(
         area=area,
         period=period,
@@ -406,7 +409,7 @@ def _build(
         columns=b.columns,
         sections=sections,
         cells=b.system.cells,
-        marks=marks,
+        protected=protected,
         units=b.system.units,
         indicator_cells=b.indicator_cells,
         counted_at=timezone.localtime(counted_at) if counted_at else None,
@@ -435,25 +438,6 @@ def get_report(area: AdminUnit, period: Period) -> Report:
         report = build_report(area, period, k=k, snapshot=snapshot)
         cache.set(key, report, seconds)
     return report
-
-
-def _from_enclosing(
-    enclosing: Report | None, column: str, system: _System
-) -> tuple[set[CellId], set[CellId]]:
-    """Marks imposed by the enclosing area's report, where this area is one column.
-
-    The enclosing report is itself built with the marks of its own enclosing report (up to the
-    province), so a commune, its district and its province show the same marks for the same figures.
-    """
-    if enclosing is None:
-        return set(), set()
-    forced: set[CellId] = set()
-    frozen: set[CellId] = set()
-    for cell_id in system.cells:
-        if cell_id[2] != column or cell_id not in enclosing.marks:
-            continue
-        (forced if enclosing.marks[cell_id].is_hidden else frozen).add(cell_id)
-    return forced, frozen
 
 
 # --- 1. Trusted addresses ------------------------------------------------------------------------------
@@ -502,7 +486,7 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
     gbv_rows = rows_for("gbv", labels["gbv"])
     if any(
         key[0] == "gbv:none" and v.get("persons") for key, v in tallies.items()
-    ) or "gbv:none" in b.enclosing_rows.get("SV_GBV", ()):
+    ) or "gbv:none" in b.province_rows():
         gbv_rows.append(Row("gbv:none", _("No incident recorded")))
     # Several incidents of different types: the parts can add up to more than the total (handled as a sum).
     tables.append(
@@ -512,7 +496,6 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
             tallies,
             [everyone, *gbv_rows],
             population="SV",
-            sums=[("all", [r.key for r in gbv_rows])],
             note=_("A survivor with incidents of several types is counted in each."),
         )
     )
@@ -545,12 +528,11 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
                 tallies,
                 [everyone, *rows],
                 population="SV",
-                sums=[("all", [r.key for r in rows])],
             )
         )
     # Ethnicity: Kinh, every minority group that appears, and all minorities together.
     present = {key[0] for key, v in tallies.items() if key[0].startswith("eth:") and v.get("persons")}
-    present |= b.enclosing_rows.get("SV_ETH", set())
+    present |= {row for row in b.province_rows() if row.startswith("eth:")}
     others = {"01", "98", "99"}
     minorities = [
         Row(f"eth:{value}", label, depth=1)
@@ -567,10 +549,6 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
             tallies,
             eth_rows,
             population="SV",
-            sums=[
-                ("all", [kinh.key, minority_total.key, foreign.key, unknown.key]),
-                (minority_total.key, [r.key for r in minorities]),
-            ],
         )
     )
     dis_rows = rows_for("dis", labels["dis"])
@@ -581,7 +559,6 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
             tallies,
             [everyone, *dis_rows],
             population="SV",
-            sums=[("all", [r.key for r in dis_rows])],
         )
     )
     b.note_indicator("SV_NEW", ("SV", "all", b.total.key))
@@ -599,16 +576,15 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
         )
         table.cells[("all", b.total.key)] = ("SV", "all", b.total.key)
         for p in sub_periods:
-            persons, addresses = _people(series, p.code, b.total.key)
             table.cells[(p.code, b.total.key)] = b.system.put(
-                ("SV_PERIOD", p.code, b.total.key), persons, Unit.PEOPLE, addresses=addresses
+                ("SV_PERIOD", p.code, b.total.key), _people(series.get((p.code, b.total.key))), Unit.PEOPLE
             )
-        b.system.relate(("SV", "all", b.total.key), [table.cells[(p.code, b.total.key)] for p in sub_periods])
         tables.append(table)
 
     excluded = b.source.excluded_tallies(b.area, b.period)
-    persons, addresses = _people(excluded, "excluded", b.total.key)
-    cell = b.system.put(("SV_EXCLUDED", "all", b.total.key), persons, Unit.PEOPLE, addresses=addresses)
+    cell = b.system.put(
+        ("SV_EXCLUDED", "all", b.total.key), _people(excluded.get(("excluded", b.total.key))), Unit.PEOPLE
+    )
     b.note_indicator("SV_EXCLUDED", cell)
     # The headline table first: everyone, by area.
     return Section(Group.SURVIVORS, str(catalogue.GROUP_TITLES[Group.SURVIVORS]), tables)
@@ -634,7 +610,6 @@ def _support_section(b: _Builder, children: bool) -> Section:
         tallies,
         rows,
         population="SP",
-        sums=[(emergency.key, [material.key, cash.key])],
         note=_("A person given several kinds of support is counted in each."),
     )
     for indicator, row in (
@@ -658,47 +633,20 @@ def _support_section(b: _Builder, children: bool) -> Section:
         values = tallies.get((row.key, total), {})
         persons_id = people.cells[(row.key, total)]
         measures.cells[(row.key, "persons")] = persons_id
-        addresses = _people(tallies, row.key, total)[1]
-        services = b.system.put(
-            ("SP_MEASURE", row.key, "services"),
-            int(values.get("services") or 0),
-            Unit.SERVICES,
-            addresses=addresses,
-        )
+        services = b.system.put(("SP_MEASURE", row.key, "services"), _events(values, "services"), Unit.SERVICES)
         measures.cells[(row.key, "services")] = services
         linked = [persons_id, services]
         # Nights for shelter stays and amounts for emergency support only: an "all" figure would equal
         # them and show what they hide.
         if row.key == f"kind:{K.SHELTER}":
-            nights = b.system.put(
-                ("SP_MEASURE", row.key, "nights"),
-                int(values.get("nights") or 0),
-                Unit.NIGHTS,
-                kind=Kind.QUANTITY,
-            )
+            nights = b.system.put(("SP_MEASURE", row.key, "nights"), _magnitude(values, "nights"), Unit.NIGHTS)
             measures.cells[(row.key, "nights")] = nights
             linked.append(nights)
         if row.key in (emergency.key, material.key, cash.key):
-            amount = b.system.put(
-                ("SP_MEASURE", row.key, "amount"),
-                int(values.get("amount") or 0),
-                Unit.VND,
-                kind=Kind.QUANTITY,
-            )
+            amount = b.system.put(("SP_MEASURE", row.key, "amount"), _magnitude(values, "amount"), Unit.VND)
             measures.cells[(row.key, "amount")] = amount
             linked.append(amount)
         b.system.link(*linked)
-    b.system.relate(
-        ("SP_MEASURE", "all", "services"),
-        [("SP_MEASURE", r.key, "services") for r in (*kind_rows, material, cash)],
-    )
-    b.system.relate(
-        ("SP_MEASURE", emergency.key, "services"),
-        [("SP_MEASURE", r.key, "services") for r in (material, cash)],
-    )
-    b.system.relate(
-        ("SP_MEASURE", emergency.key, "amount"), [("SP_MEASURE", r.key, "amount") for r in (material, cash)]
-    )
     b.note_indicator("SP_SHELTER_NIGHTS", ("SP_MEASURE", kind_rows[0].key, "nights"))
     b.note_indicator("SP_EMERGENCY_VND", ("SP_MEASURE", emergency.key, "amount"))
     return Section(Group.SUPPORT, str(catalogue.GROUP_TITLES[Group.SUPPORT]), [people, measures])
@@ -718,7 +666,6 @@ def _referrals_section(b: _Builder, children: bool) -> Section:
         tallies,
         rows,
         population="RF",
-        sums=[("all", [r.key for r in kind_rows])],
         note=_("A person referred to several kinds of partner is counted in each."),
     )
     total = b.total.key
@@ -744,35 +691,28 @@ def _referrals_section(b: _Builder, children: bool) -> Section:
     for row in rows:
         values = tallies.get((row.key, total), {})
 
-        def put(name: str, value: Any, unit: Unit, *, row_key: str = row.key, **kw: Any) -> CellId:
-            return b.system.put(("RF_OUT", row_key, name), value, unit, **kw)
+        def put(name: str, cell: Cell, unit: Unit, *, row_key: str = row.key) -> CellId:
+            return b.system.put(("RF_OUT", row_key, name), cell, unit)
 
         outcomes.cells[(row.key, "partners")] = put(
-            "partners", int(values.get("partners") or 0), Unit.PARTNERS, kind=Kind.PUBLIC
+            "partners", Cell(int(values.get("partners") or 0), Kind.PUBLIC), Unit.PARTNERS
         )
         counts = {}
         for name in aggregates.OUTCOMES:
-            addresses = values.get("addresses") if name == "sent" else values.get(f"{name}_addresses")
-            counts[name] = put(
-                name, int(values.get(name) or 0), Unit.REFERRALS, addresses=int(addresses or 0)
-            )
+            counts[name] = put(name, _events(values, name), Unit.REFERRALS)
             outcomes.cells[(row.key, name)] = counts[name]
         hours = values.get("hours")
         outcomes.cells[(row.key, "hours")] = put(
-            "hours", float(hours) if hours is not None else None, Unit.HOURS, kind=Kind.QUANTITY
+            "hours", Cell(float(hours) if hours is not None else None, Kind.STATISTIC), Unit.HOURS
         )
-        accepted, completed = int(values.get("accepted") or 0), int(values.get("completed") or 0)
-        rate = round(100 * completed / accepted) if accepted else None
-        outcomes.cells[(row.key, "rate")] = put("rate", rate, Unit.PERCENT, kind=Kind.QUANTITY)
-        b.system.relate(
-            counts["sent"], [counts["accepted"], counts["declined"], counts["expired"], counts["other"]]
-        )
+        # Worked out from the shown counts once they are protected (a rate of the true counts would
+        # tell what the perturbation hides).
+        outcomes.cells[(row.key, "rate")] = put("rate", Cell(None, Kind.STATISTIC), Unit.PERCENT)
+        b.rates.append((("RF_OUT", row.key, "rate"), counts["completed"], counts["accepted"]))
         b.system.link(people.cells[(row.key, total)], counts["sent"])
         b.system.link(counts["accepted"], ("RF_OUT", row.key, "hours"))
         b.system.link(counts["accepted"], ("RF_OUT", row.key, "rate"))
         b.system.link(counts["completed"], ("RF_OUT", row.key, "rate"))
-    for name in aggregates.OUTCOMES:
-        b.system.relate(("RF_OUT", "all", name), [("RF_OUT", r.key, name) for r in kind_rows])
     for indicator, name in (
         ("RF_SENT", "sent"),
         ("RF_ACCEPTED", "accepted"),
@@ -800,14 +740,8 @@ def _referrals_section(b: _Builder, children: bool) -> Section:
     )
     for row in service_rows:
         values = tallies.get((row.key, total), {})
-        persons, addresses = _people(tallies, row.key, total)
-        a = b.system.put(("RF_SERVICE", row.key, "persons"), persons, Unit.PEOPLE, addresses=addresses)
-        c = b.system.put(
-            ("RF_SERVICE", row.key, "referrals"),
-            int(values.get("referrals") or 0),
-            Unit.REFERRALS,
-            addresses=addresses,
-        )
+        a = b.system.put(("RF_SERVICE", row.key, "persons"), _people(values), Unit.PEOPLE)
+        c = b.system.put(("RF_SERVICE", row.key, "referrals"), _events(values, "referrals"), Unit.REFERRALS)
         services.cells[(row.key, "persons")], services.cells[(row.key, "referrals")] = a, c
         b.system.link(a, c)
     return Section(
@@ -829,13 +763,8 @@ def _livelihood_section(b: _Builder, children: bool) -> Section:
             Row(f"{model}:{group}", groups[group], depth=1) for group in aggregates.LIVELIHOOD_GROUPS.values
         ]
     rows += [Row(group, groups[group]) for group in aggregates.LIVELIHOOD_GROUPS.values]
-    M, G = aggregates.LIVELIHOOD_MODELS.values, aggregates.LIVELIHOOD_GROUPS.values
-    sums = [("all", list(M)), ("all", list(G))]
-    sums += [(model, [f"{model}:{group}" for group in G]) for model in M]
-    sums += [(group, [f"{model}:{group}" for model in M]) for group in G]
-    people = b.people_table(
-        "LV", _("Beneficiaries by model, group and area"), tallies, rows, population="LV", sums=sums
-    )
+    M = aggregates.LIVELIHOOD_MODELS.values
+    people = b.people_table("LV", _("Beneficiaries by model, group and area"), tallies, rows, population="LV")
     b.note_indicator("LV_BENEFICIARIES", people.cells[("all", b.total.key)])
     total = b.total.key
     measure_rows = [Row(model, models[model]) for model in M] + [_all_row(_("All models"))]
@@ -855,15 +784,12 @@ def _livelihood_section(b: _Builder, children: bool) -> Section:
     for row in measure_rows:
         values = tallies.get((row.key, total), {})
         measures.cells[(row.key, "models")] = b.system.put(
-            ("LV_MEASURE", row.key, "models"), int(values.get("models") or 0), Unit.MODELS, kind=Kind.PUBLIC
+            ("LV_MEASURE", row.key, "models"), Cell(int(values.get("models") or 0), Kind.PUBLIC), Unit.MODELS
         )
         measures.cells[(row.key, "persons")] = people.cells[(row.key, total)]
-        amount = b.system.put(
-            ("LV_MEASURE", row.key, "amount"), int(values.get("amount") or 0), Unit.VND, kind=Kind.QUANTITY
-        )
+        amount = b.system.put(("LV_MEASURE", row.key, "amount"), _magnitude(values, "amount"), Unit.VND)
         measures.cells[(row.key, "amount")] = amount
         b.system.link(people.cells[(row.key, total)], amount)
-    b.system.relate(("LV_MEASURE", "all", "amount"), [("LV_MEASURE", m, "amount") for m in M])
     b.note_indicator("LV_MODELS", ("LV_MEASURE", "all", "models"))
     b.note_indicator("LV_MODELS_PILOT", ("LV_MEASURE", "pilot", "models"))
     b.note_indicator("LV_MODELS_REPLICATED", ("LV_MEASURE", "replicated", "models"))

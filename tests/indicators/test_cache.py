@@ -34,7 +34,7 @@ def test_withdrawing_a_consent_to_statistics_outdates_the_cached_reports_at_once
     cases = [counted_case(by, name=f"Người {n}") for n, by in enumerate([cast.volunteer_a, a2] * 3)]
     client = signed_in(cast.analyst)
     first = client.get(reverse("indicators:dashboard")).context["report"]
-    assert first.indicator("SV_NEW").text == "6"
+    assert first.cells[first.indicator_cells["SV_NEW"]].value == 6
     version = StatisticsVersion.current()
 
     consent = cases[0].consents.get(scope="statistics")
@@ -42,7 +42,7 @@ def test_withdrawing_a_consent_to_statistics_outdates_the_cached_reports_at_once
 
     assert StatisticsVersion.current() == version + 1
     second = client.get(reverse("indicators:dashboard")).context["report"]
-    assert second.indicator("SV_NEW").text == "5"
+    assert second.cells[second.indicator_cells["SV_NEW"]].value == 5
 
 
 def test_withdrawing_another_kind_of_consent_keeps_the_cache(cast):

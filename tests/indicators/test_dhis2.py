@@ -45,18 +45,20 @@ def test_the_mapping_file_renames_codes_and_drops_rows(cast, tmp_path, settings)
     three_rapes(cast)
     mapping = {
         "dataSet": "P8_Q",
-        "dataElements": {"SV": "SURVIVORS", "SV_GBV": "SURVIVORS_GBV"},
-        "categoryOptionCombos": {"gbv:physical_assault": "PHYS", "sex:male": None},
+        "dataElements": {"SV": "SURVIVORS", "SV_SEX": "SURVIVORS_SEX"},
+        "categoryOptionCombos": {"sex:female": "NU", "sex:male": None},
         "orgUnits": {f"c{cast.commune1.code}": "KT-XA-MOT"},
     }
     path = tmp_path / "mapping.json"
     path.write_text(json.dumps(mapping))
     settings.DHIS2_MAPPING_FILE = str(path)
-    data = dhis2.payload(build_report(cast.commune1, periods.current_year()))
+    report = build_report(cast.commune1, periods.current_year())
+    data = dhis2.payload(report)
     assert data["dataSet"] == "P8_Q" and data["orgUnit"] == "KT-XA-MOT"
     values = {(v["dataElement"], v.get("categoryOptionCombo", "")): v["value"] for v in data["dataValues"]}
-    assert values[("SURVIVORS", "")] == "17"
-    assert values[("SURVIVORS_GBV", "PHYS")] == "9"
+    assert values[("SURVIVORS", "")] == str(report.figure(("SV", "all", cast.commune1.path)).value)
+    female = report.figure(("SV_SEX", "sex:female", cast.commune1.path))
+    assert values[("SURVIVORS_SEX", "NU")] == str(female.value)
     assert not any(combo == "SEX_MALE" for _element, combo in values)
 
 

@@ -28,8 +28,8 @@ def test_an_area_table_wider_than_a_printed_page_keeps_its_total_column(cast):
 
 def test_the_printed_bars_give_no_length_to_a_hidden_figure():
     from indicators import charts
+    from indicators.disclosure import Mark
     from indicators.report import Figure
-    from indicators.suppression import Mark
 
     shown = Figure(12, "12", Mark.SHOWN, Unit.PEOPLE)
     small = Figure(None, "<5", Mark.SMALL, Unit.PEOPLE)

@@ -34,7 +34,7 @@ SUFFIX = {"pdf": "pdf", "xlsx": "xlsx", "csv": "csv", "dhis2": "dhis2.json"}
 class Command(BaseCommand):
     help = (
         "Write the Project 8 indicator report files (PDF, XLSX, CSV, DHIS2 JSON) of one period for every "
-        "province, or the areas given, with the same suppression as the dashboard. Example: "
+        "province, or the areas given, protected by the same rule as the dashboard. Example: "
         "indicators_report --period 2025-Q3 --area p62 --children"
     )
 
