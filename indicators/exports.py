@@ -264,26 +264,29 @@ def report_context(report: Report, *, max_columns: int | None = None) -> dict[st
 
 
 def table_view(report: Report, table: Table, *, max_columns: int | None = None) -> dict[str, object]:
-    """A table ready for a template: its columns and, per row, the figures. With ``max_columns``, an
-    area table wider than that keeps its total column only."""
+    """A table ready for a template: its columns and, per row, the figures (``rows``) or the (column,
+    figure) pairs (``cells``, for the phone's stacked rows, where each figure carries its column's
+    label). With ``max_columns``, an area table wider than that keeps its total column only."""
     columns = table.columns
     narrowed = bool(max_columns and len(columns) > max_columns and columns[0].is_total)
     if narrowed:
         columns = columns[:1]
+    rows = [
+        (
+            row,
+            [
+                report.figure(table.cell(row.key, column.key)) if table.cell(row.key, column.key) else None
+                for column in columns
+            ],
+        )
+        for row in table.rows
+    ]
     return {
         "table": table,
         "columns": columns,
         "narrowed": narrowed,
-        "rows": [
-            (
-                row,
-                [
-                    report.figure(table.cell(row.key, column.key)) if table.cell(row.key, column.key) else None
-                    for column in columns
-                ],
-            )
-            for row in table.rows
-        ],
+        "rows": rows,
+        "cells": [(row, list(zip(columns, figures, strict=True))) for row, figures in rows],
     }
 
 
