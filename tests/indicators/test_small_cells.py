@@ -102,9 +102,12 @@ def test_the_csv_shows_less_than_five_and_the_report_s_figures(cast, commune):
     start = next(n for n, line in enumerate(lines) if line and line[0] == "By GBVIMS type of incident")
     column = {}
     for line in lines[start + 2 :]:
-        if len(line) < 3:  # the blank line after the table, or its note
+        if len(line) < 4:  # the blank line after the table, or its note
             break
-        column[line[0].strip()] = line[2]
+        # The commune's figure and its flag: one of the two, never both.
+        value, flag = line[2], line[3]
+        assert bool(value) != bool(flag), line
+        column[line[0].strip()] = flag or value
     assert_protected(column, cast, commune["period"])
 
 
@@ -116,11 +119,15 @@ def test_the_xlsx_shows_less_than_five_and_the_report_s_figures(cast, commune):
     start = next(n for n, row in enumerate(values) if row[0] == "By GBVIMS type of incident")
     column = {}
     for row in values[start + 2 :]:
-        if row[0] is None or row[2] is None:  # the blank line after the table, or its note
+        if row[0] is None or (row[2] is None and row[3] is None):  # the blank line after the table, or its note
             break
-        column[str(row[0]).strip()] = str(row[2])
+        # The commune's figure (a number) and its flag: one of the two, never both.
+        value, flag = row[2], row[3]
+        assert (value is None) != (flag is None), row
+        assert value is None or isinstance(value, int)
+        column[str(row[0]).strip()] = flag or str(value)
     assert_protected(column, cast, commune["period"])
-    # Numbers are numbers; the marks are text, never formulas.
+    # The marks are text, never formulas.
     texts = [cell for row in sheet.iter_rows() for cell in row if cell.value in ("<5", "×")]
     assert texts and all(cell.data_type == "s" for cell in texts)
 

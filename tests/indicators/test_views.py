@@ -199,3 +199,31 @@ def test_the_area_list_holds_the_members_area_and_its_districts_and_communes_onl
     assert keys == [f"d{cast.district.code}", f"c{cast.commune1.code}", f"c{cast.commune2.code}"]
     assert areas.choices(cast.volunteer_a) == []
     assert re.fullmatch(r"p\d+", areas.choices(cast.analyst)[0][0])
+
+
+def test_every_dashboard_figure_carries_its_column_so_a_phone_can_stack_the_rows(cast):
+    """On a phone a table is shown row by row (static/css/app.css): each figure is labelled with its
+    column — the area, or the measure — from its own data-label, the header row being hidden there."""
+    from indicators.services import plan_target_set
+
+    three_rapes(cast)
+    plan_target_set(area=cast.district, indicator="SV_NEW", period=this_year(), target=50, by=None)
+    response = signed_in(cast.analyst).get(
+        reverse("indicators:dashboard"), {"area": f"d{cast.district.code}", "period": this_year()}
+    )
+    content = response.content.decode()
+    tables = re.findall(r'<table class="ind-table[^"]*">(.*?)</table>', content, flags=re.S)
+    assert len(tables) > 10
+    areas = {"Tổng số", cast.commune1.name, cast.commune2.name}
+    area_tables = 0
+    for table in tables:
+        thead, tbody = table.split("<tbody>")
+        columns = re.findall(r'<th scope="col" class="num">(.*?)</th>', thead)
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", tbody, flags=re.S)
+        assert rows
+        for row in rows:
+            assert re.findall(r'<td[^>]*data-label="([^"]*)"', row) == columns
+        area_tables += set(columns) == areas
+    assert area_tables >= 5
+    (targets,) = [t for t in tables if "Đạt được / chỉ tiêu" in t.split("<tbody>")[0]]
+    assert 'data-label="Đạt được / chỉ tiêu (tỷ lệ %)">29/50 (58%)</td>' in targets
