@@ -60,6 +60,8 @@ class Block:
     rows: list[list[Value | Figure]] = field(default_factory=list)
     note: str = ""
     figures: frozenset[int] = frozenset()
+    # Long text that runs on over the empty cells to its right, without widening its XLSX column.
+    overflows: bool = False
 
     def spread(self) -> Spread:
         """The block with a flag column after every column of figures."""
@@ -97,7 +99,8 @@ class Spread:
 def number(figure: Figure) -> int | float:
     """A shown figure as the number the dashboard shows: hours to one decimal, everything else whole
     (a percentage as its number of percent)."""
-    assert figure.value is not None
+    if figure.value is None:
+        raise ValueError("a figure that may not be shown has no number; write its flag")
     if figure.unit is Unit.HOURS:
         return round(float(figure.value), 1)
     return int(figure.value)
@@ -168,6 +171,7 @@ def legend_block(report: Report) -> Block:
             ["×", _("Hidden so that no person or single trusted address can be worked out.")],
             [NOTHING, _("Nothing to compute: no target is set, or nothing was counted to measure.")],
         ],
+        overflows=True,
         note=_(
             "Every figure is a number. Where a figure is protected or cannot be computed, its cell is "
             "left empty and the “%(flag)s” column beside it says why; SUM() counts an empty cell as "
@@ -292,7 +296,8 @@ def to_xlsx(report: Report) -> bytes:
                         width = len(str(value or ""))
                         if index - 1 in spread.flags:
                             cell.alignment = Alignment(horizontal="center")
-                    widths[index] = max(widths.get(index, 0), width)
+                    if not block.overflows:
+                        widths[index] = max(widths.get(index, 0), width)
                 line += 1
             if block.note:
                 _write(sheet, line, 1, block.note).font = Font(italic=True)
@@ -317,7 +322,7 @@ def _write_figure(sheet, row: int, column: int, figure: Figure):  # type: ignore
 
 def _write(sheet, row: int, column: int, value: Value):  # type: ignore[no-untyped-def]
     cell = sheet.cell(row=row, column=column)
-    if value is None:
+    if value is None or value == "":  # an empty flag: no cell at all
         return cell
     if isinstance(value, str):
         cell.value = safe_text(value)
