@@ -107,6 +107,7 @@ READABLE: dict[str, frozenset[str]] = {
 # --- Vocabularies (labels come from the models' own choices) ------------------------------------------
 
 MINORITY = "minority"
+OTHER_MINORITIES = "other"  # the minority groups a report does not list one by one
 NOT_MINORITY = (Ethnicity.KINH, Ethnicity.FOREIGN, Ethnicity.UNKNOWN)
 HARMS: tuple[tuple[str, str], ...] = (
     ("physical", "harm_physical"),

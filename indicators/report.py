@@ -71,6 +71,12 @@ def rule_points(k: int) -> list[str]:
         )
         % {"k": k},
         _(
+            "An ethnic minority group is listed on its own where the province counts %(k)s or more survivors "
+            "of that group in the period; the other groups are counted together as “Other minority groups”. "
+            "Every report of the province lists the same groups."
+        )
+        % {"k": k},
+        _(
             "Reports cover fixed periods (month, quarter, year, programme phase) and administrative areas "
             "only, and agree with the reports of the areas that contain them."
         ),
@@ -277,29 +283,30 @@ class _Builder:
         children: list[AdminUnit],
         province: AdminUnit,
         source: Any,
+        k: int,
     ) -> None:
         self.area, self.period, self.children = area, period, children
-        self.province = province
+        self.province, self.k = province, k
         self.source = source
         self.system = _System()
         self.total = Column(area.path, str(_("Total")), areas.key_of(area), is_total=True)
         self.columns = [self.total] + [Column(c.path, c.name, areas.key_of(c)) for c in children]
         self.indicator_cells: dict[str, CellId] = {}
         self.labels = aggregates.dimension_labels()
-        self._province_rows: set[str] | None = None
+        self._province_survivors: dict[str, dict[str, Any]] | None = None
         # Rates worked out from shown counts after protection: (rate, numerator, denominator).
         self.rates: list[tuple[CellId, CellId, CellId]] = []
 
-    def province_rows(self) -> set[str]:
-        """The survivor rows with somebody in them anywhere in the province in the period. Rows that only
-        appear when someone is counted in them (ethnic groups, "no incident recorded") are listed in
-        every area's report when the province has them, so a missing row never says "zero here"."""
-        if self._province_rows is None:
-            if self.province == self.area:
-                return set()  # the caller's own tallies decide
-            tallies = self.source.survivor_tallies(self.province, self.period, children=False)
-            self._province_rows = {row for (row, _column), v in tallies.items() if v.get("persons")}
-        return self._province_rows
+    def province_survivors(self, tallies: aggregates.Tallies) -> dict[str, dict[str, Any]]:
+        """The survivor rows of the whole province in the period (``tallies`` when this is the province's
+        own report), by row."""
+        if self._province_survivors is None:
+            if self.province != self.area:
+                tallies = self.source.survivor_tallies(self.province, self.period, children=False)
+            self._province_survivors = {
+                row: measures for (row, column), measures in tallies.items() if column == self.province.path
+            }
+        return self._province_survivors
 
     # A table of people: rows × area columns, with the "all" row shared by every table of a population.
     def people_table(
@@ -347,6 +354,14 @@ class _Builder:
         self.indicator_cells[code] = cell_id
 
 
+def _together(tallies: aggregates.Tallies, rows: set[str], column: str) -> dict[str, int]:
+    """The people of several rows that no person is in twice (ethnic groups), as one row. The count at
+    the largest trusted address is not known for the union: the sum of the rows' is an upper bound,
+    which can only hide more."""
+    found = [tallies.get((row, column)) or {} for row in rows]
+    return {name: sum(int(m.get(name) or 0) for m in found) for name in ("persons", "key", "top_persons")}
+
+
 def _all_row(label: str, indicator: str = "") -> Row:
     return Row("all", label, indicator=indicator, is_total=True)
 
@@ -385,7 +400,7 @@ def _build(
         return cache[key]
     parents = areas.parents_of(area)
     children = areas.children_of(area, source.areas_with_addresses(area))
-    b = _Builder(area, period, children, parents[-1] if parents else area, source)
+    b = _Builder(area, period, children, parents[-1] if parents else area, source, k)
     with_children = bool(children)
     sections = [
         _addresses_section(b, with_children),
@@ -483,11 +498,8 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
         return [Row(f"{prefix}:{value}", label) for value, label in values]
 
     tables = []
-    gbv_rows = rows_for("gbv", labels["gbv"])
-    if any(
-        key[0] == "gbv:none" and v.get("persons") for key, v in tallies.items()
-    ) or "gbv:none" in b.province_rows():
-        gbv_rows.append(Row("gbv:none", _("No incident recorded")))
+    # Every row always, "no incident recorded" too: a row left out would say "nobody here".
+    gbv_rows = [*rows_for("gbv", labels["gbv"]), Row("gbv:none", _("No incident recorded"))]
     # Several incidents of different types: the parts can add up to more than the total (handled as a sum).
     tables.append(
         b.people_table(
@@ -530,18 +542,23 @@ def _survivors_section(b: _Builder, children: bool) -> Section:
                 population="SV",
             )
         )
-    # Ethnicity: Kinh, every minority group that appears, and all minorities together.
-    present = {key[0] for key, v in tallies.items() if key[0].startswith("eth:") and v.get("persons")}
-    present |= {row for row in b.province_rows() if row.startswith("eth:")}
+    # Ethnicity: Kinh, all minorities, each minority group with k or more survivors in the province in
+    # the period, the other groups together, foreign, unknown. Listing only the groups that appear would
+    # tell that the few minority survivors of a commune all belong to the one group listed; listing all
+    # 53 would make a phone scroll for ever. Which groups are listed is the same for every area of the
+    # province, and says only what the province's own figures show.
     others = {"01", "98", "99"}
-    minorities = [
-        Row(f"eth:{value}", label, depth=1)
-        for value, label in labels["eth"]
-        if value not in others and f"eth:{value}" in present
-    ]
+    province = b.province_survivors(tallies)
+    groups = [(value, label) for value, label in labels["eth"] if value not in others]
+    listed = [(v, label) for v, label in groups if (province.get(f"eth:{v}") or {}).get("persons", 0) >= b.k]
+    rest = {f"eth:{v}" for v, _label in groups} - {f"eth:{v}" for v, _label in listed}
+    other_minorities = Row(f"eth:{aggregates.OTHER_MINORITIES}", _("Other minority groups"), depth=1)
+    for column in b.columns:
+        tallies[(other_minorities.key, column.key)] = _together(tallies, rest, column.key)
+    minorities = [Row(f"eth:{value}", label, depth=1) for value, label in listed]
     minority_total = Row(f"eth:{aggregates.MINORITY}", _("Ethnic minorities (all groups)"))
     kinh, foreign, unknown = (Row(f"eth:{v}", dict(labels["eth"])[v]) for v in ("01", "98", "99"))
-    eth_rows = [everyone, kinh, minority_total, *minorities, foreign, unknown]
+    eth_rows = [everyone, kinh, minority_total, *minorities, other_minorities, foreign, unknown]
     tables.append(
         b.people_table(
             "SV_ETH",

@@ -12,8 +12,9 @@ province):
 * :func:`attack` — one integer unknown per quantity, bounded by every figure (a number *v*: the truth is
   within ``max_perturbation`` of *v*, and at least *k*; "<k": 0…k−1; "×": nothing), tied by every sum a
   reader knows (an area is the sum of its child areas, a period the sum of its sub-periods, the "all" row
-  the sum of an exclusive breakdown; a part is at most its whole; a row that a report leaves out holds
-  nobody, and one that only sometimes appears holds somebody when the province's report lists it;
+  the sum of an exclusive breakdown; a part is at most its whole; an ethnic group is listed on its own
+  exactly where its province counts k or more of it in the period, as the printed rule says, so a group
+  a report leaves out holds fewer than k there, and one its province's report lists holds k or more;
   nothing is counted in a period that has not begun) and narrowed by interval propagation to a fixpoint
   (no integer-programming library is installed; trying the end values of every narrow range as well
   found nothing more on the generated province, at two hundred times the cost). It reports the counts
@@ -492,15 +493,15 @@ def attack(views: Iterable[ReportView], *, today: dt.date, d: int | None = None)
             for row in names:
                 yield Quantity(area, period, population, row)
 
-    # A row a report leaves out (an ethnic group, "no incident") while other reports list it: nobody.
+    # A row a report leaves out (an ethnic group) while other reports list it: the province counts fewer
+    # than k of it in the period, so every area in it does too.
     for view in views:
         for listing in view.listings:
             for row in sorted(table_rows[listing.table] - set(listing.rows)):
                 for area in listing.areas:
-                    solver.bound(Quantity(area, view.period, listing.population, row), 0, 0,
+                    solver.bound(Quantity(area, view.period, listing.population, row), 0, view.k - 1,
                                  f"row left out of report {area_name(view.area)} {view.period}")
-    # A row listed only when someone is counted in it: the province's report lists it only then (the
-    # report of an area inside may list it because its province counts someone).
+    # A row listed only sometimes: listed where the province counts k or more of it in the period.
     conditional: dict[str, set[str]] = defaultdict(set)
     for view in views:
         for listing in view.listings:
@@ -510,7 +511,7 @@ def attack(views: Iterable[ReportView], *, today: dt.date, d: int | None = None)
             continue  # not a province
         for listing in view.listings:
             for row in sorted(set(listing.rows) & conditional.get(listing.table, set())):
-                solver.bound(Quantity(view.area, view.period, listing.population, row), 1, INF,
+                solver.bound(Quantity(view.area, view.period, listing.population, row), view.k, INF,
                              f"row listed in province report {area_name(view.area)} {view.period}")
     # Nothing is counted in a period that has not begun.
     for code in sorted(grid_periods):

@@ -396,6 +396,12 @@ def expected(world: World, area: AdminUnit, period: Period) -> dict[tuple[str, s
             people[(table, row, column)].add(who)
 
     new = [s for s in world.specs if s.counted and inside(s.address) and in_period(s.opened_on, period)]
+    # Minority groups with fewer than k = 5 survivors in the whole province in the period are counted
+    # together ("other"), in the report of every area of the province.
+    in_province: dict[str, set[int]] = defaultdict(set)
+    for spec in world.specs:
+        if spec.counted and in_period(spec.opened_on, period):
+            in_province[spec.person.ethnicity].add(spec.person.number)
     for spec in new:
         p = spec.person
         add("SV", "all", spec.address, p.number)
@@ -416,7 +422,8 @@ def expected(world: World, area: AdminUnit, period: Period) -> dict[tuple[str, s
                 add("SV_CTX", f"ctx:{context}", spec.address, p.number)
         add("SV_SEX", f"sex:{p.sex}", spec.address, p.number)
         add("SV_AGE", f"age:{age_band(spec.age)}", spec.address, p.number)
-        add("SV_ETH", f"eth:{p.ethnicity}", spec.address, p.number)
+        listed = p.ethnicity in ("01", "98", "99") or len(in_province[p.ethnicity]) >= 5
+        add("SV_ETH", f"eth:{p.ethnicity if listed else 'other'}", spec.address, p.number)
         if p.ethnicity != "01":
             add("SV_ETH", "eth:minority", spec.address, p.number)
         add("SV_DIS", f"dis:{p.disability}", spec.address, p.number)
