@@ -314,7 +314,8 @@ def consent_give(
 @transaction.atomic
 def consent_withdraw(*, consent: Consent, by: Membership, on: dt.date | None = None) -> Consent:
     """Withdraw a consent. It takes effect at once: every use of that scope checks current consent,
-    and the registered hooks (pending referrals) run in this same transaction."""
+    and the registered hooks (pending referrals) and watchers (statistics) run in this same
+    transaction."""
     _require_case_member(consent.case, by)
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_on is not None:

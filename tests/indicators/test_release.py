@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -243,6 +244,47 @@ def test_a_refresh_counting_when_she_withdraws_does_not_bring_her_back(cast):
     assert Release.objects.filter(period=year.code).exists()
     published = get_report(cast.commune1, year)
     assert people(published, cast.commune1) == 17  # three_rapes' seventeen: case A is not among them
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_reading_in_repeatable_read_while_she_withdraws_does_not_bring_her_back(cast):
+    """Two connections, as in production: the refresh (REPEATABLE READ) has run one of its queries when
+    the withdrawal commits; its later queries still see her, and the correction it makes before it
+    finishes takes her out exactly once."""
+    cases = a_world(cast)
+    snapshot_refresh()
+    consent = statistics_consent(cases["case A"])
+    counting, withdrawn = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def progress(done: int, total: int, step: str) -> None:
+        if done == 1:
+            counting.set()
+            assert withdrawn.wait(60)
+
+    def refresh() -> None:
+        try:
+            outcome["snapshot"] = snapshot_refresh(progress=progress)
+        except Exception as error:  # reported to the test below
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=refresh)
+    worker.start()
+    try:
+        assert counting.wait(60)
+        cw.consent_withdraw(consent=consent, by=cast.volunteer_a)  # committed while the refresh reads
+    finally:
+        withdrawn.set()
+        worker.join(120)
+    assert "error" not in outcome, outcome
+    racing = outcome["snapshot"]
+    assert Snapshot.objects.current() == racing
+    codes = open_periods()
+    assert additive(racing, codes) == additive(snapshot_refresh(), codes)
+    assert not SnapshotCorrection.objects.exists()
 
 
 # --- What the reader sees -----------------------------------------------------------------------------
