@@ -45,6 +45,10 @@ CASE_OBJECT_PERMS = (Perm.CASE_VIEW, Perm.CASE_CHANGE, Perm.CASE_CLOSE, Perm.CAS
 # Called with (consent, by) after a consent is withdrawn, inside the same transaction. Referrals
 # registers here so a withdrawal reaches pending referrals at once without casework importing them.
 consent_withdrawal_hooks: list[Callable[[Consent, Membership], None]] = []
+# Entered with (consent, by) before the consent changes and left after it and the hooks above, inside
+# the same transaction: for what must see the records both as they were and as they are (statistics
+# take the survivor out of their working figures by the difference).
+consent_withdrawal_watchers: list[Callable[[Consent, Membership], contextlib.AbstractContextManager[None]]] = []
 
 
 class StaleEdit(ValidationError):
@@ -310,7 +314,8 @@ def consent_give(
 @transaction.atomic
 def consent_withdraw(*, consent: Consent, by: Membership, on: dt.date | None = None) -> Consent:
     """Withdraw a consent. It takes effect at once: every use of that scope checks current consent,
-    and the registered hooks (pending referrals) run in this same transaction."""
+    and the registered hooks (pending referrals) and watchers (statistics) run in this same
+    transaction."""
     _require_case_member(consent.case, by)
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_on is not None:
@@ -318,10 +323,13 @@ def consent_withdraw(*, consent: Consent, by: Membership, on: dt.date | None = N
     on = on or timezone.localdate()
     if on < consent.given_on or on > timezone.localdate():
         raise ValidationError({"on": _("The withdrawal date must be between the consent date and today.")})
-    consent.withdrawn_on = on
-    _save(consent, by=by, reason="consent withdrawn")
-    for hook in consent_withdrawal_hooks:
-        hook(consent, by)
+    with contextlib.ExitStack() as watching:
+        for watcher in consent_withdrawal_watchers:
+            watching.enter_context(watcher(consent, by))
+        consent.withdrawn_on = on
+        _save(consent, by=by, reason="consent withdrawn")
+        for hook in consent_withdrawal_hooks:
+            hook(consent, by)
     return consent
 
 

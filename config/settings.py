@@ -337,10 +337,10 @@ DHIS2_TIMEOUT_SECONDS = env_int("DHIS2_TIMEOUT_SECONDS", 30, minimum=1)
 DHIS2_MAPPING_FILE = env_str("DHIS2_MAPPING_FILE")
 if PRODUCTION and DHIS2_URL and not DHIS2_URL.startswith("https://"):
     raise ImproperlyConfigured("DHIS2_URL must use https:// in production: it carries a password.")
-# Built reports are kept this long (seconds; 0: always rebuilt), per area, period and language; a
-# withdrawn consent to statistics outdates them at once. Set CACHES to a shared cache in production.
+# Built reports are kept this long (seconds; 0: always rebuilt), per area, period, release and
+# language; a release never changes. Set CACHES to a shared cache in production.
 INDICATORS_CACHE_SECONDS = env_int("INDICATORS_CACHE_SECONDS", 900, minimum=0)
-# Reports read their figures from the statistics snapshot that `manage.py indicators_refresh` counts
-# (schedule it, e.g. hourly); a snapshot older than this many hours is ignored and reports are counted
-# live, so figures never silently freeze when the schedule stops.
-INDICATORS_SNAPSHOT_MAX_AGE_HOURS = env_int("INDICATORS_SNAPSHOT_MAX_AGE_HOURS", 26, minimum=1)
+# Figures are published only for completed periods, once, and never change afterwards: a month,
+# quarter, year or phase is released by `manage.py indicators_refresh` (schedule it, e.g. hourly) once
+# it has ended and this many days have passed, so that late records have time to come in.
+INDICATORS_RELEASE_LAG_DAYS = env_int("INDICATORS_RELEASE_LAG_DAYS", 15, minimum=0)

@@ -25,7 +25,7 @@ import datetime as dt
 import hashlib
 import statistics
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import models
@@ -56,6 +56,7 @@ from casework.models import (
     LivelihoodSupport,
     Sex,
     SupportService,
+    Survivor,
     YesNoUnknown,
 )
 from indicators.periods import PHASES, Period, phase
@@ -601,22 +602,36 @@ def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> No
 connection_created.connect(register_sqlite_functions, dispatch_uid="indicators.sqlite_median")
 
 
-def on_consent_withdrawn(consent: Consent, by: Any) -> None:
-    """A withdrawn consent to statistics outdates every cached report (casework calls this inside the
-    withdrawal's transaction)."""
-    if consent.scope == Consent.Scope.STATISTICS:
-        from indicators.models import StatisticsVersion
-
-        StatisticsVersion.bump()
-
-
 def register_consent_hook() -> None:
+    """A withdrawal of consent to statistics takes the survivor out of the working statistics snapshot
+    at once, in the withdrawal's transaction (see :func:`indicators.services.snapshot_withdrawal`)."""
     from casework import services
+    from indicators.services import snapshot_withdrawal
 
-    if on_consent_withdrawn not in services.consent_withdrawal_hooks:
-        services.consent_withdrawal_hooks.append(on_consent_withdrawn)
+    if snapshot_withdrawal not in services.consent_withdrawal_watchers:
+        services.consent_withdrawal_watchers.append(snapshot_withdrawal)
 
 
+def statistics_case(consent: Consent) -> int | None:
+    """The case whose consent to anonymised statistics this is; None for any other kind of consent."""
+    return consent.case_id if consent.scope == Consent.Scope.STATISTICS else None
+
+
+def of_person(spec: Spec, case_id: int) -> Spec:
+    """The spec limited to the rows of one person, as :func:`person` counts people: every survivor
+    with the keyed blind index of the case's survivor, or that survivor alone when she has none.
+
+    Written as subqueries (found by index, on the survivor key and the blind index), so that nothing
+    about her leaves the database but the counts of the cells she is in. Used to take her out of the
+    statistics snapshot when she withdraws her consent (:func:`indicators.services.snapshot_correct`).
+    """
+    hers = Case.objects.filter(pk=case_id)
+    index = Subquery(hers.values("survivor__name_birth_year_index")[:1])
+    survivors = Survivor.objects.filter(
+        Q(pk=Subquery(hers.values("survivor_id")[:1])) | (Q(name_birth_year_index=index) & ~Q(name_birth_year_index=""))
+    )
+    prefix = "" if spec.queryset.model is Case else "case__"
+    return replace(spec, queryset=spec.queryset.filter(**{f"{prefix}survivor__in": survivors}))
 
 
 def referral_specs() -> list[Spec]:

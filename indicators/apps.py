@@ -11,7 +11,7 @@ class IndicatorsConfig(AppConfig):
         from accounts.demo import register_builder
         from accounts.navigation import Tile, register_tile
         from indicators import aggregates  # also registers SQLite's median aggregate
-        from indicators.demo import build_demo_targets
+        from indicators.demo import build_demo_release, build_demo_targets
 
         aggregates.register_consent_hook()
         register_tile(
@@ -24,3 +24,4 @@ class IndicatorsConfig(AppConfig):
             )
         )
         register_builder(build_demo_targets)
+        register_builder(build_demo_release)

@@ -1,4 +1,5 @@
-"""Demo plan targets for ``seed_demo`` (registered from ``IndicatorsConfig.ready()``).
+"""Demo plan targets and the first releases of figures for ``seed_demo`` (registered from
+``IndicatorsConfig.ready()``).
 
 The demo province is small (ten trusted addresses, the demo cases of the casework builder), so the
 targets are the Kon Tum plan's targets (3320/KH-UBND: 30 new and 151 consolidated trusted addresses,
@@ -6,15 +7,17 @@ targets are the Kon Tum plan's targets (3320/KH-UBND: 30 new and 151 consolidate
 district with the demo's supervisor, for programme phase I and for the current year. Against the demo
 cases they show targets met, targets missed and — for counts of people — hidden figures.
 
-Idempotent: a target that exists is left as it is (and counted as already there).
+Idempotent: a target that exists is left as it is (and counted as already there). Last, the statistics
+are counted and every period that is due is released, as ``indicators_refresh`` does on its schedule, so
+that the dashboard shows figures at once; a period already released is left as it is.
 """
 
 from __future__ import annotations
 
 from accounts.demo import Demo
 from indicators import periods
-from indicators.models import PlanTarget
-from indicators.services import plan_target_set
+from indicators.models import PlanTarget, Release
+from indicators.services import plan_target_set, snapshot_refresh
 
 SOURCE_PLAN = "Kế hoạch 3320/KH-UBND (demo)"
 SOURCE_YEAR = "Kế hoạch năm (demo)"
@@ -60,3 +63,13 @@ def build_demo_targets(demo: Demo) -> None:
             area=area, indicator=indicator, period=period, target=target, by=None, source=source
         )
         demo.record(plan, created=True, label=f"{area.name} · {indicator} · {period}: {target}")
+
+
+def build_demo_release(demo: Demo) -> None:
+    """Count the demo's statistics and release every period that is due (after the cases: registered
+    last)."""
+    demo.say(str(Release._meta.verbose_name_plural).capitalize())
+    before = set(Release.objects.values_list("pk", flat=True))
+    snapshot_refresh()
+    for release in Release.objects.order_by("period"):
+        demo.record(release, created=release.pk not in before)

@@ -142,7 +142,8 @@ def payload(report: Report, codes: Mapping | None = None) -> dict[str, Any]:
     }
     if codes.data_set:
         result["dataSet"] = codes.data_set
-    result["completeDate"] = report.generated_at.date().isoformat()
+    # The day the figures were published (a released period's figures are final).
+    result["completeDate"] = (report.released_at or report.generated_at).date().isoformat()
     return _unique(result)
 
 

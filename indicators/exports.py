@@ -121,6 +121,7 @@ def _facts(report: Report) -> list[tuple[str, str | int | Figure]]:
     return [
         (_("Area"), f"{report.area.name} ({report.area_key})"),
         (_("Period"), f"{report.period.label} ({report.period.start:%d/%m/%Y}–{report.period.end:%d/%m/%Y})"),
+        *([(_("Release"), report.release_note)] if report.release_note else []),
         (_("Smallest count of people shown"), report.k),
         (_("New cases left out (no consent to statistics)"), report.excluded),
         (_("Figures as of"), formats.date_format(report.figures_as_of, "DATETIME_FORMAT")),

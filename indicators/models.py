@@ -1,16 +1,16 @@
-"""Plan targets: what the programme plans to achieve, per area, indicator and period; and the
-statistics snapshot that reports read their counts from.
+"""Plan targets: what the programme plans to achieve, per area, indicator and period; the statistics
+snapshot that ``indicators_refresh`` counts; and the releases — the published, frozen figures of
+completed periods — that every report reads.
 
 Targets are the only figures people enter here: the system administrator, in the operator's
 administration (or ``seed_demo`` for the demo); they are shown beside what was achieved, as "achieved /
-target (percent)". The snapshot holds counts only, written by ``indicators_refresh``.
+target (percent)". Snapshots and releases hold counts only, written by ``indicators_refresh``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -87,60 +87,25 @@ class PlanTarget(models.Model):
         return catalogue.get(self.indicator)
 
 
-class StatisticsVersion(models.Model):
-    """One row, bumped whenever a survivor withdraws her consent to anonymised statistics: cached
-    reports carry the version they were built at, so a withdrawal takes effect in the next report."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
-    value = models.PositiveBigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("statistics version")
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    @classmethod
-    def current(cls) -> int:
-        return cls.objects.filter(pk=1).values_list("value", flat=True).first() or 0
-
-    @classmethod
-    def bump(cls) -> None:
-        # A counter, not a record: no history, and a single UPDATE so concurrent bumps add up.
-        if not cls.objects.filter(pk=1).update(value=models.F("value") + 1):
-            cls.objects.get_or_create(pk=1, defaults={"value": 1})
-
-
 class SnapshotQuerySet(models.QuerySet["Snapshot"]):
-    def current(self, *, version: int | None = None) -> Snapshot | None:
-        """The newest complete snapshot, unless a consent to statistics was withdrawn since it began
-        (reports are then counted live until the next refresh, so a withdrawal takes effect at once) or
-        it is older than ``INDICATORS_SNAPSHOT_MAX_AGE_HOURS`` (the schedule has stopped: counting live
-        is slow but never stale). ``version``: the current statistics version, when already read."""
-        hours = int(getattr(settings, "INDICATORS_SNAPSHOT_MAX_AGE_HOURS", 26))
-        newest = (
-            self.filter(finished_at__isnull=False, started_at__gte=timezone.now() - dt.timedelta(hours=hours))
-            .order_by("-started_at")
-            .first()
-        )
-        if version is None:
-            version = StatisticsVersion.current()
-        if newest is None or newest.statistics_version != version:
-            return None
-        return newest
+    def current(self) -> Snapshot | None:
+        """The newest complete snapshot: the working figures that the next release is copied from. A
+        withdrawal of consent corrects it in place (see :func:`indicators.services.snapshot_correct`),
+        so it is never set aside."""
+        return self.filter(finished_at__isnull=False).order_by("-started_at").first()
 
 
 class Snapshot(models.Model):
     """One run of ``indicators_refresh``: every figure of every report section, for every fixed period
     and every reporting area, counted in the database at once (the way DHIS2 builds its analytics
-    tables), so that a report reads its figures instead of counting a province's cases on each request.
+    tables). It is the working copy that periods are released from (:class:`Release`); no report
+    reads it.
 
     Holds counts only, never a row of casework; small counts are stored as they are and suppressed
     when a report is built from them, with the smallest cell size of that moment."""
 
     started_at = models.DateTimeField(_("counted from the records of"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    statistics_version = models.PositiveBigIntegerField(editable=False)
     seconds = models.FloatField(default=0)
 
     objects = SnapshotQuerySet.as_manager()
@@ -173,3 +138,108 @@ class SnapshotFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} · {self.area_path}"
+
+
+class SnapshotCorrection(models.Model):
+    """A withdrawal of consent to statistics, as the change it made to the working snapshot: kept
+    until a refresh has counted the records after the withdrawal, so that a refresh that was already
+    counting when she withdrew (PostgreSQL's REPEATABLE READ shows it the records as they were) has
+    the same change made to its figures before it finishes, and never brings her back.
+
+    ``delta`` lists the cells she left — ``[[period, area path, section, row, measure, change], …]``
+    — and nothing that names her: no case, no survivor, no key. The categories are those of the
+    case's own analytic columns."""
+
+    at = models.DateTimeField(_("withdrawn at"))
+    delta = models.JSONField()
+
+    class Meta:
+        verbose_name = _("snapshot correction")
+        verbose_name_plural = _("snapshot corrections")
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+
+
+class FrozenQuerySet(models.QuerySet[Any]):
+    """Published figures are never changed or taken back: no code path updates or deletes them."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise FrozenRelease(f"{self.model._meta.label} is never updated: a release is final.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise FrozenRelease(f"{self.model._meta.label} is never deleted: a release is final.")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise FrozenRelease(f"{self.model._meta.label} is never updated: a release is final.")
+
+
+class FrozenRelease(RuntimeError):
+    """Something tried to change published figures."""
+
+
+class _Frozen(models.Model):
+    """Written once, when created; saving it again or deleting it is refused."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise FrozenRelease(f"{self._meta.label} is never updated: a release is final.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise FrozenRelease(f"{self._meta.label} is never deleted: a release is final.")
+
+
+class ReleaseQuerySet(FrozenQuerySet):
+    def periods(self) -> list[periods.Period]:
+        """The released periods, newest first."""
+        return sorted(
+            (periods.parse(code, require_started=False) for code in self.values_list("period", flat=True)),
+            reverse=True,
+        )
+
+
+class Release(_Frozen):
+    """The published figures of one fixed period: copied, for every reporting area at once, from the
+    statistics snapshot counted when the period became due (``INDICATORS_RELEASE_LAG_DAYS`` after its
+    end), and never changed afterwards — not by a late record, not by a withdrawal of consent (see
+    :mod:`indicators.services`). Every report reads a release, and nothing else."""
+
+    period = models.CharField(_("period"), max_length=10, unique=True)
+    released_at = models.DateTimeField(_("released at"))
+    counted_at = models.DateTimeField(_("counted from the records of"))
+
+    objects = ReleaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("release of figures")
+        verbose_name_plural = _("releases of figures")
+        get_latest_by = "released_at"
+
+    def __str__(self) -> str:
+        return self.period
+
+
+class ReleasedFigures(_Frozen):
+    """The published figures of one period and one area, in the snapshot's shape
+    (``{section: {row: {measure: value}}}``), with the trusted addresses and the by-period series
+    counted at release time, so that nothing in a released report is counted again."""
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="figures")
+    area_path = models.CharField(max_length=255)
+    figures = models.JSONField()
+
+    objects = FrozenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("released figures")
+        verbose_name_plural = _("released figures")
+        constraints = [
+            models.UniqueConstraint(fields=["release", "area_path"], name="releasedfigures_one_per_area"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.release.period} · {self.area_path}"

@@ -6,14 +6,20 @@ overlapping ranges could be subtracted from each other to reveal a handful of pe
 
 The periods nest — phase → years → quarters → months — and a report's "by period" breakdown is the
 level just below its own (:meth:`Period.children`).
+
+Figures are published only for completed periods: a period is *due* once it has ended and
+``INDICATORS_RELEASE_LAG_DAYS`` more days have passed (:meth:`Period.is_due`), and ``indicators_refresh``
+then releases it, once (see :mod:`indicators.services`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -91,8 +97,20 @@ class Period:
     def has_started(self, today: dt.date | None = None) -> bool:
         return self.start <= (today or timezone.localdate())
 
+    def published_after(self, lag_days: int | None = None) -> dt.date:
+        """The last day before the period's figures may be published: its end and the release lag.
+        The period is due from the next day ("published after dd/mm/yyyy")."""
+        return self.end + dt.timedelta(days=release_lag_days() if lag_days is None else lag_days)
+
+    def is_due(self, today: dt.date | None = None, *, lag_days: int | None = None) -> bool:
+        return (today or timezone.localdate()) > self.published_after(lag_days)
+
     def __str__(self) -> str:
         return self.code
+
+
+def release_lag_days() -> int:
+    return int(getattr(settings, "INDICATORS_RELEASE_LAG_DAYS", 15))
 
 
 def _last_day(year_: int, month_: int) -> dt.date:
@@ -165,24 +183,40 @@ def current_year(today: dt.date | None = None) -> Period:
     return year(min(max(today.year, FIRST_YEAR), LAST_YEAR))
 
 
-def choices(
-    today: dt.date | None = None, *, include_future: bool = False
-) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Periods to pick from, grouped for a ``<select>``: phases, years, quarters, months (newest first)."""
-    today = today or timezone.localdate()
-    last = LAST_YEAR if include_future else min(max(today.year, FIRST_YEAR), LAST_YEAR)
-    years = list(range(last, FIRST_YEAR - 1, -1))
-
-    def keep(p: Period) -> bool:
-        return include_future or p.has_started(today)
-
-    phases = [phase(code) for code in PHASES]
-    quarters = [quarter(y, q) for y in years for q in (4, 3, 2, 1)]
-    months = [month(y, m) for y in years for m in range(12, 0, -1)]
-    groups = [
-        (str(_("Programme phase")), [p for p in phases if keep(p)]),
-        (str(_("Year")), [year(y) for y in years]),
-        (str(_("Quarter")), [p for p in quarters if keep(p)]),
-        (str(_("Month")), [p for p in months if keep(p)]),
+def every() -> list[Period]:
+    """Every fixed period of the programme: phases, years, quarters and months of 2021–2030."""
+    years = range(FIRST_YEAR, LAST_YEAR + 1)
+    return [
+        *(phase(code) for code in PHASES),
+        *(year(y) for y in years),
+        *(quarter(y, q) for y in years for q in range(1, 5)),
+        *(month(y, m) for y in years for m in range(1, 13)),
     ]
-    return [(name, [(p.code, p.label) for p in items]) for name, items in groups]
+
+
+def due(today: dt.date | None = None) -> list[Period]:
+    """The fixed periods whose figures may be published today."""
+    today = today or timezone.localdate()
+    return [period for period in every() if period.is_due(today)]
+
+
+KINDS = ("phase", "year", "quarter", "month")
+
+
+def choices(offered: Iterable[Period]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The periods offered, grouped for a ``<select>``: phases, years, quarters, months, newest first
+    within each group; a group with nothing to offer is left out."""
+    titles = {
+        "phase": _("Programme phase"),
+        "year": _("Year"),
+        "quarter": _("Quarter"),
+        "month": _("Month"),
+    }
+    by_kind: dict[str, list[Period]] = {kind: [] for kind in KINDS}
+    for period in offered:
+        by_kind[period.kind].append(period)
+    return [
+        (str(titles[kind]), [(p.code, p.label) for p in sorted(by_kind[kind], reverse=True)])
+        for kind in KINDS
+        if by_kind[kind]
+    ]

@@ -27,9 +27,9 @@ from accounts.models import AdminUnit
 from indicators import aggregates, areas, catalogue
 from indicators.catalogue import Group, Unit
 from indicators.disclosure import MAX_PERTURBATION, Cell, Kind, Mark, Protected, protect
-from indicators.models import PlanTarget, Snapshot, StatisticsVersion
+from indicators.models import PlanTarget, Release, Snapshot
 from indicators.periods import Period
-from indicators.snapshot import SnapshotSource
+from indicators.snapshot import ReleaseSource, SnapshotSource
 
 CellId = tuple[str, str, str]  # (table, row, column)
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI", 7: "VII"}
@@ -172,6 +172,8 @@ class Report:
     targets: list[TargetLine] = field(default_factory=list)
     # When the figures were counted: the statistics snapshot's time, or None when counted live.
     counted_at: dt.datetime | None = None
+    # When the period's figures were published (every report a user reaches is read from a release).
+    released_at: dt.datetime | None = None
 
     @property
     def area_key(self) -> str:
@@ -189,6 +191,16 @@ class Report:
     @property
     def marks(self) -> dict[CellId, Mark]:
         return {cell_id: found.mark for cell_id, found in self.protected.items()}
+
+    @property
+    def release_note(self) -> str:
+        """What every output says about the release: when, and that it is final."""
+        if self.released_at is None:
+            return ""
+        return _(
+            "Figures released on %(date)s. The figures of a released period are final: records entered "
+            "later are not added to it."
+        ) % {"date": formats.date_format(self.released_at, "d/m/Y")}
 
     def figure(self, cell_id: CellId | None) -> Figure:
         if cell_id is None or cell_id not in self.cells:
@@ -374,15 +386,21 @@ def build_report(
     now: dt.datetime | None = None,
     cache: dict[tuple[int, str, int], Report] | None = None,
     snapshot: Snapshot | None = None,
+    release: Release | None = None,
 ) -> Report:
-    """Compute, lay out and protect every indicator for ``area`` and ``period``: counted live by
-    :mod:`indicators.aggregates`, or read from ``snapshot`` (same figures, as of its time).
+    """Compute, lay out and protect every indicator for ``area`` and ``period``: read from the period's
+    ``release`` (what every user sees, see :func:`get_report`); or, for tests and benchmarks, counted
+    live by :mod:`indicators.aggregates` or read from a working ``snapshot`` (same figures, as of its
+    time).
 
-    ``cache`` (one dict for a run, in one language) reuses a report built before in the same run.
+    ``cache`` (one dict for a run, in one language, from one source) reuses a report built before in the
+    same run.
     """
-    return _build(area, period, k=k or min_cell(), now=now, cache=cache,
-                  source=SnapshotSource(snapshot) if snapshot else aggregates,
-                  counted_at=snapshot.started_at if snapshot else None)
+    source: Any = ReleaseSource(release) if release else SnapshotSource(snapshot) if snapshot else aggregates
+    counted_at = release.counted_at if release else snapshot.started_at if snapshot else None
+    report = _build(area, period, k=k or min_cell(), now=now, cache=cache, source=source, counted_at=counted_at)
+    report.released_at = timezone.localtime(release.released_at) if release else None
+    return report
 
 
 def _build(
@@ -436,21 +454,22 @@ def _build(
 
 
 def get_report(area: AdminUnit, period: Period) -> Report:
-    """The report, read from the current statistics snapshot when there is one (see
-    :func:`indicators.services.snapshot_refresh`), counted live otherwise; and kept in the cache for
-    ``INDICATORS_CACHE_SECONDS`` per area, period, smallest cell, language, snapshot and statistics
-    version, so a withdrawal of consent takes effect in the next report."""
-    version = StatisticsVersion.current()
-    snapshot = Snapshot.objects.current(version=version)
+    """The report of a released period, read from its release (see
+    :func:`indicators.services.period_release`) — never counted from the records — and kept in the
+    cache for ``INDICATORS_CACHE_SECONDS`` per area, period, smallest cell, language and release. A
+    release never changes, so neither a late record nor a withdrawal of consent outdates it.
+
+    Raises :class:`~indicators.models.Release.DoesNotExist` for a period not released (the report form
+    offers released periods only)."""
+    release = Release.objects.get(period=period.code)
     seconds = int(getattr(settings, "INDICATORS_CACHE_SECONDS", 0))
     if seconds <= 0:
-        return build_report(area, period, snapshot=snapshot)
+        return build_report(area, period, release=release)
     k = min_cell()
-    key = (f"indicators:report:{area.pk}:{period.code}:{k}:{translation.get_language()}:"
-           f"{snapshot.pk if snapshot else 'live'}:{version}")
+    key = f"indicators:report:{area.pk}:{period.code}:{k}:{translation.get_language()}:release-{release.pk}"
     report = cache.get(key)
     if report is None:
-        report = build_report(area, period, k=k, snapshot=snapshot)
+        report = build_report(area, period, k=k, release=release)
         cache.set(key, report, seconds)
     return report
 

@@ -1,25 +1,34 @@
-"""Reports read from the statistics snapshot (see :func:`indicators.services.snapshot_refresh`).
+"""Reports read stored figures: the release of their period (see :func:`indicators.services.period_release`)
+or, in tests and benchmarks, the working statistics snapshot (:func:`indicators.services.snapshot_refresh`).
 
-:class:`SnapshotSource` answers the same questions as :mod:`indicators.aggregates` — the tallies of
-a report section for an area and a period, with its child units as columns — from stored counts, so a
-report is laid out and suppressed exactly as when it is counted live.
+:class:`ReleaseSource` and :class:`SnapshotSource` answer the same questions as
+:mod:`indicators.aggregates` — the tallies of a report section for an area and a period, with its child
+units as columns — from stored counts, so a report is laid out and suppressed exactly as when it is
+counted live. A release also holds the trusted addresses and the by-period series as they were counted
+when it was made, so nothing in a released report is ever counted again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
+
 from accounts.models import AdminUnit
 from indicators import aggregates
 from indicators.aggregates import Tallies
-from indicators.models import Snapshot, SnapshotFigures
+from indicators.models import Release, ReleasedFigures, Snapshot, SnapshotFigures
 from indicators.periods import Period
 
 
-class SnapshotSource:
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
+class _StoredSource:
+    """Tallies read from rows of ``{section: {row: {measure: value}}}`` per period and area path."""
+
+    def __init__(self) -> None:
         self._loaded: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+    def _rows(self, period_code: str) -> models.QuerySet[Any]:
+        raise NotImplementedError
 
     def _area_and_children(self, area: AdminUnit, period_code: str) -> dict[str, dict[str, Any]]:
         """The stored figures of the area and of its direct child units, by path: one query per area
@@ -27,9 +36,7 @@ class SnapshotSource:
         key = (period_code, area.path)
         if key not in self._loaded:
             child_depth = area.path.count("/") + 1
-            rows = SnapshotFigures.objects.filter(
-                snapshot=self.snapshot, period=period_code, area_path__startswith=area.path
-            ).values_list("area_path", "figures")
+            rows = self._rows(period_code).filter(area_path__startswith=area.path).values_list("area_path", "figures")
             self._loaded[key] = {
                 path: figures for path, figures in rows if path == area.path or path.count("/") == child_depth
             }
@@ -59,6 +66,15 @@ class SnapshotSource:
     def livelihood_tallies(self, area: AdminUnit, period: Period, *, children: bool) -> Tallies:
         return self._tallies("livelihood", area, period, children=children)
 
+
+class SnapshotSource(_StoredSource):
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def _rows(self, period_code: str) -> models.QuerySet[Any]:
+        return SnapshotFigures.objects.filter(snapshot=self.snapshot, period=period_code)
+
     def survivor_series(self, area: AdminUnit, period: Period) -> Tallies:
         """People supported in each sub-period: the stored totals of the sub-periods, in one query."""
         rows = SnapshotFigures.objects.filter(
@@ -70,7 +86,44 @@ class SnapshotSource:
             if "all" in figures.get("survivors", {})
         }
 
-    # Trusted addresses are organisations, not records of people: few rows, counted live.
+    # The working snapshot holds people only: trusted addresses are counted live.
     address_tallies = staticmethod(aggregates.address_tallies)
     address_series = staticmethod(aggregates.address_series)
     areas_with_addresses = staticmethod(aggregates.areas_with_addresses)
+
+
+class ReleaseSource(_StoredSource):
+    """The published figures of one period: every answer comes from the release, never from the
+    records (a late record or a withdrawal changes nothing here)."""
+
+    def __init__(self, release: Release) -> None:
+        super().__init__()
+        self.release = release
+
+    def _rows(self, period_code: str) -> models.QuerySet[Any]:
+        if period_code != self.release.period:
+            raise ValueError(f"The release of {self.release.period} holds no figures of {period_code}.")
+        return ReleasedFigures.objects.filter(release=self.release)
+
+    def _own(self, area: AdminUnit, section: str) -> dict[str, Any]:
+        return self._area_and_children(area, self.release.period).get(area.path, {}).get(section, {})
+
+    def survivor_series(self, area: AdminUnit, period: Period) -> Tallies:
+        """People supported in each sub-period, as counted for the release."""
+        self._rows(period.code)
+        return {(code, area.path): dict(measures) for code, measures in self._own(area, "survivor_series").items()}
+
+    def address_tallies(self, area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+        return self._tallies("addresses", area, period, children=children)
+
+    def address_series(self, area: AdminUnit, period: Period) -> Tallies:
+        self._rows(period.code)
+        return {(code, area.path): dict(measures) for code, measures in self._own(area, "address_series").items()}
+
+    def areas_with_addresses(self, area: AdminUnit) -> set[str]:
+        """The child units that had trusted addresses when the period was released: the report's columns."""
+        return {
+            path
+            for path, figures in self._area_and_children(area, self.release.period).items()
+            if path != area.path and "addresses" in figures
+        }

@@ -1,9 +1,10 @@
 """The indicators dashboard and its downloads.
 
 Every view: the role gate (``Perm.INDICATORS_VIEW``; 403 for any other role), then the report picker
-(an area inside the member's own, a fixed period; anything else is answered 400 with the reason next to
-the field), then one :class:`~indicators.report.Report` that every output renders. Nothing here links
-to a case, a survivor or a trusted address's own figures.
+(an area inside the member's own, a released period; anything else is answered 400 with the reason next
+to the field), then one :class:`~indicators.report.Report`, read from the period's release, that every
+output renders. Nothing here counts records, and nothing links to a case, a survivor or a trusted
+address's own figures.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import Perm, requires
-from indicators import dhis2, exports
+from indicators import dhis2, exports, periods
 from indicators.forms import ReportForm
 from indicators.report import Report, get_report
 
@@ -47,9 +48,14 @@ def _attachment(content: bytes, content_type: str, report: Report, suffix: str) 
 @requires(Perm.INDICATORS_VIEW)
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    form, report = _picked(request, request.GET)
-    if report is None:
+    form = _form(request, request.GET)
+    if form.nothing_released and not request.GET.get("period"):
+        # Before the first release: say so, with when figures come out, instead of refusing a choice.
+        context = {"form": form, "nothing_released": True, "lag_days": periods.release_lag_days()}
+        return render(request, "indicators/dashboard.html", context)
+    if not form.is_valid():
         return _refused(request, form)
+    report = get_report(form.cleaned_data["area"], form.cleaned_data["period"])
     context = {
         "form": form,
         "query": form.query(),

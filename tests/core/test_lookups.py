@@ -63,11 +63,11 @@ def test_many_to_many_lookups_too(cast):
 
 
 def test_the_range_is_the_column_s_on_this_database(cast):
-    # A small-integer key on PostgreSQL holds up to 32767; SQLite stores every integer in 64 bits.
-    from indicators.models import StatisticsVersion
+    # A small-integer column on PostgreSQL holds up to 32767; SQLite stores every integer in 64 bits.
+    from casework.models import Survivor
 
     low, high = connection.ops.integer_field_range("PositiveSmallIntegerField")
-    assert list(StatisticsVersion.objects.filter(pk__in=[high + 1])) == []
+    assert list(Survivor.objects.filter(birth_year__in=[high + 1])) == []
     assert lookups.fits(high, (low, high)) and not lookups.fits(high + 1, (low, high))
     assert lookups.fits("not an int", (low, high)) and lookups.fits(True, (0, 0))
 

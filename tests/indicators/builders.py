@@ -30,6 +30,30 @@ def this_year() -> str:
     return periods.current_year().code
 
 
+def release(period: periods.Period | None = None):  # type: ignore[no-untyped-def]
+    """Run ``indicators_refresh`` on the first day ``period`` (this year by default) is due — the clock
+    moved forward for the refresh only, after any earlier refresh — so that it is released with every
+    period due by then, from the records as they are now. Returns the snapshot counted."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    from indicators.models import Snapshot
+    from indicators.services import snapshot_refresh
+
+    period = period or periods.current_year()
+    day = period.published_after() + dt.timedelta(days=1)
+    moment = max(dt.datetime.combine(day, dt.time(9), tzinfo=ZoneInfo(settings.TIME_ZONE)), timezone.now())
+    newest = Snapshot.objects.order_by("-started_at").values_list("started_at", flat=True).first()
+    if newest is not None:
+        moment = max(moment, newest + dt.timedelta(minutes=1))
+    with time_machine.travel(moment, tick=True):
+        return snapshot_refresh()
+
+
 # --- A commune with three rapes ---------------------------------------------------------------------
 
 

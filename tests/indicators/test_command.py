@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.indicators.builders import this_year, three_rapes
+from tests.indicators.builders import release, this_year, three_rapes
 
 
 def run(*args: str) -> str:
@@ -19,6 +19,7 @@ def run(*args: str) -> str:
 
 def test_it_writes_the_four_files_for_an_area_and_its_communes_with_progress(cast, tmp_path):
     three_rapes(cast)
+    release()
     output = run(
         "--period", this_year(), "--area", f"d{cast.district.code}", "--children", "--output", str(tmp_path)
     )
@@ -33,6 +34,7 @@ def test_it_writes_the_four_files_for_an_area_and_its_communes_with_progress(cas
 
 
 def test_a_dry_run_writes_nothing(cast, tmp_path):
+    release()
     output = run(
         "--period", "phase1", "--output", str(tmp_path / "out"), "--dry-run", "--format", "csv,dhis2"
     )
@@ -45,5 +47,6 @@ def test_a_dry_run_writes_nothing(cast, tmp_path):
     [("--period", "2025-13"), ("--period", "2025", "--area", "x1"), ("--period", "2025", "--format", "docx")],
 )
 def test_bad_arguments_are_refused(cast, args):
+    release()
     with pytest.raises(CommandError):
         run(*args)

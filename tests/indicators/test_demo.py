@@ -20,7 +20,8 @@ from casework.models import Survivor
 from indicators import periods
 from indicators.demo import build_demo_targets
 from indicators.disclosure import Kind, Mark
-from indicators.models import PlanTarget
+from indicators.forms import default_period
+from indicators.models import PlanTarget, Release
 from indicators.report import build_report
 from tests.conftest import signed_in
 
@@ -53,6 +54,22 @@ def test_seed_demo_sets_plan_targets_for_the_province_and_a_district_once(seeded
     assert set(PlanTarget.objects.values_list("area__code", flat=True)) == {"62", "613"}
     assert PlanTarget.objects.get(area__code="62", indicator="TA_NEW", period="phase1").target == 6
     assert "Plan targets: 0 created, 15 already there" in seed()
+
+
+def test_seed_demo_releases_every_due_period_so_the_dashboard_shows_figures_at_once(seeded):
+    due = {period.code for period in periods.due()}
+    assert set(Release.objects.values_list("period", flat=True)) == due
+    assert f"Releases of figures: {len(due)} created, 0 already there" in seeded
+    analyst = Membership.objects.get(user__username="phantich")
+    response = signed_in(analyst).get(reverse("indicators:dashboard"))
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert report.period == default_period(Release.objects.periods()) and report.period.kind == "quarter"
+    assert report.cells[("SV", "all", report.area.path)].value > 0
+    assert "Số liệu công bố ngày" in response.content.decode()
+    with translation.override("en"):
+        again = seed()
+    assert f"Releases of figures: 0 created, {len(due)} already there" in again
 
 
 def test_the_demo_analyst_sees_figures_hidden_cells_and_targets_against_results(seeded):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from indicators import dhis2, periods
 from indicators.report import build_report
 from tests.conftest import signed_in
-from tests.indicators.builders import this_year, three_rapes
+from tests.indicators.builders import release, this_year, three_rapes
 
 
 def test_the_payload_holds_the_shown_figures_with_codes_and_the_period(cast):
@@ -109,6 +109,7 @@ def dhis2_server(settings, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_a_dry_run_is_sent_and_its_summary_shown_with_a_button_to_import(cast, dhis2_server):
+    release()
     fake = dhis2_server(OK_SUMMARY)
     response = signed_in(cast.analyst).post(reverse("indicators:dhis2-push"), {"mode": "dry_run"})
     assert response.status_code == 200
@@ -125,6 +126,7 @@ def test_a_dry_run_is_sent_and_its_summary_shown_with_a_button_to_import(cast, d
 
 
 def test_an_import_runs_a_dry_run_first_and_then_the_real_import(cast, dhis2_server):
+    release()
     fake = dhis2_server(OK_SUMMARY, OK_SUMMARY)
     response = signed_in(cast.analyst).post(reverse("indicators:dhis2-push"), {"mode": "import"})
     assert [("dryRun=true" in r.full_url) for r in fake.requests] == [True, False]
@@ -132,6 +134,7 @@ def test_an_import_runs_a_dry_run_first_and_then_the_real_import(cast, dhis2_ser
 
 
 def test_an_import_stops_when_the_dry_run_reports_conflicts(cast, dhis2_server):
+    release()
     fake = dhis2_server(CONFLICT_SUMMARY)
     response = signed_in(cast.analyst).post(reverse("indicators:dhis2-push"), {"mode": "import"})
     assert len(fake.requests) == 1
@@ -142,6 +145,7 @@ def test_an_import_stops_when_the_dry_run_reports_conflicts(cast, dhis2_server):
 def test_an_unreachable_server_or_a_refusal_is_a_clear_message_without_the_password(
     cast, dhis2_server, monkeypatch
 ):
+    release()
     def unreachable(request, timeout=None):  # type: ignore[no-untyped-def]
         raise urllib.error.URLError("connection refused")
 
@@ -160,6 +164,7 @@ def test_an_unreachable_server_or_a_refusal_is_a_clear_message_without_the_passw
 
 
 def test_without_a_configured_server_nothing_is_sent(cast, settings):
+    release()
     settings.DHIS2_URL = ""
     response = signed_in(cast.analyst).post(reverse("indicators:dhis2-push"), {"mode": "dry_run"})
     assert response.status_code == 409

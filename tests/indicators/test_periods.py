@@ -92,8 +92,44 @@ def test_random_text_is_either_a_fixed_period_or_refused(text):
         assert periods.parse(period.code, require_started=False) == period
 
 
-def test_the_choices_offer_only_periods_that_have_started():
-    codes = [code for _group, items in periods.choices(TODAY) for code, _label in items]
-    assert "phase2" in codes and "2026" in codes and "2026-Q4" in codes and "2026-11" in codes
-    assert "2026-12" not in codes and "2027" not in codes
-    assert codes.count("2021-01") == 1
+def test_the_choices_offer_the_periods_given_grouped_by_kind_newest_first():
+    offered = [periods.parse(code) for code in ("2025-Q1", "phase1", "2026-Q3", "2025", "2026-10", "2025-Q4")]
+    with translation.override("en"):
+        groups = periods.choices(offered)
+    assert [(title, [code for code, _label in items]) for title, items in groups] == [
+        ("Programme phase", ["phase1"]),
+        ("Year", ["2025"]),
+        ("Quarter", ["2026-Q3", "2025-Q4", "2025-Q1"]),
+        ("Month", ["2026-10"]),
+    ]
+    assert periods.choices([]) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "lag", "last_day_before", "due_on"),
+    [
+        ("2026-10", 15, dt.date(2026, 11, 15), dt.date(2026, 11, 16)),
+        ("2026-Q3", 15, dt.date(2026, 10, 15), dt.date(2026, 10, 16)),
+        ("2025", 15, dt.date(2026, 1, 15), dt.date(2026, 1, 16)),
+        ("phase1", 15, dt.date(2026, 1, 15), dt.date(2026, 1, 16)),
+        ("2026-11", 0, dt.date(2026, 11, 30), dt.date(2026, 12, 1)),  # no lag: due once it has ended
+    ],
+)
+def test_a_period_is_due_once_it_has_ended_and_the_lag_has_passed(code, lag, last_day_before, due_on):
+    period = periods.parse(code, require_started=False)
+    assert period.published_after(lag) == last_day_before
+    assert not period.is_due(last_day_before, lag_days=lag)
+    assert period.is_due(due_on, lag_days=lag)
+
+
+def test_the_lag_is_the_setting(settings):
+    settings.INDICATORS_RELEASE_LAG_DAYS = 30
+    assert periods.parse("2026-10").published_after() == dt.date(2026, 11, 30)
+
+
+def test_the_due_periods_on_a_day_are_every_fixed_period_ended_a_lag_ago():
+    due = {p.code for p in periods.due(TODAY)}  # 22/11/2026, lag 15 days
+    assert {"phase1", "2021", "2025", "2021-01", "2026-Q3", "2026-10"} <= due
+    assert not due & {"phase2", "2026", "2026-Q4", "2026-11", "2027-01"}
+    assert len(due) == 1 + 5 + (5 * 4 + 3) + (5 * 12 + 10)
+    assert {p.code for p in periods.every()} >= due and len(periods.every()) == 2 + 10 + 40 + 120

@@ -25,7 +25,7 @@ from indicators import dhis2, periods
 from indicators.disclosure import MAX_PERTURBATION
 from indicators.report import build_report
 from tests.conftest import signed_in
-from tests.indicators.builders import this_year, three_rapes
+from tests.indicators.builders import release, this_year, three_rapes
 
 GBV_ROWS = [str(label) for _value, label in GBVType.choices]
 
@@ -33,6 +33,7 @@ GBV_ROWS = [str(label) for _value, label in GBVType.choices]
 @pytest.fixture
 def commune(cast):  # type: ignore[no-untyped-def]
     three_rapes(cast)
+    release()  # the outputs read the period's release
     return {"area": "c" + cast.commune1.code, "period": this_year()}
 
 

@@ -1,26 +1,25 @@
-"""The statistics snapshot: counted once by ``indicators_refresh``, read by every report.
+"""The statistics snapshot: counted once by ``indicators_refresh``, the working figures that periods are
+released from (see test_release.py for the releases and for withdrawals).
 
-A report read from the snapshot must be the very report counted live (same figures, same marks); it
-must never outrun a withdrawal of consent, nor go silently stale when the schedule stops."""
+A report read from the snapshot must be the very report counted live (same figures, same marks)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from casework import services as cw
 from indicators import periods
-from indicators.models import Snapshot, SnapshotFigures
+from indicators.models import Release, Snapshot, SnapshotFigures
 from indicators.report import build_report, get_report
 from indicators.services import snapshot_refresh
 from tests.conftest import signed_in
-from tests.indicators.builders import add_address, counted_case, three_rapes
+from tests.indicators.builders import counted_case, release, three_rapes
 from tests.referrals.builders import referral_a
 
 PERIODS = ("month", "quarter", "year", "phase")
@@ -101,50 +100,25 @@ def test_a_refresh_replaces_the_previous_snapshot(cast):
     assert Snapshot.objects.current() == second
 
 
-def test_reports_read_the_snapshot_and_show_when_it_was_counted(cast):
+def test_reports_read_the_release_and_show_when_it_was_counted_and_released(cast):
     counted_case(cast.volunteer_a, name="Người Một")
-    snapshot_refresh()
-    counted_case(cast.volunteer_a, name="Người Hai")  # after the refresh: counted at the next one
+    release()
+    counted_case(cast.volunteer_a, name="Người Hai")  # after the release: never added to it
 
-    response = signed_in(cast.analyst).get(reverse("indicators:dashboard"))
+    response = signed_in(cast.analyst).get(reverse("indicators:dashboard"), {"period": periods.current_year().code})
     report = response.context["report"]
-    assert report.counted_at is not None
+    published = Release.objects.get(period=periods.current_year().code)
+    assert report.counted_at == timezone.localtime(published.counted_at)
+    assert report.released_at == timezone.localtime(published.released_at)
     assert counted(report) == 1
     assert "Số liệu tính đến" in response.content.decode()
 
-    snapshot_refresh()
-    assert counted(get_report(cast.province, periods.current_year())) == 2
+    release()
+    assert counted(get_report(cast.province, periods.current_year())) == 1
+    assert counted(build_report(cast.province, periods.current_year(), snapshot=Snapshot.objects.current())) == 2
 
 
-def test_a_withdrawn_consent_is_never_outrun_by_the_snapshot(cast):
-    a2 = add_address(cast, "a2", cast.commune1, "Địa chỉ tin cậy A2")
-    cases = [counted_case(by, name=f"Người {n}") for n, by in enumerate([cast.volunteer_a, a2] * 3)]
-    snapshot_refresh()
-    assert counted(get_report(cast.province, periods.current_year())) == 6
-
-    consent = cases[0].consents.get(scope="statistics")
-    cw.consent_withdraw(consent=consent, by=cast.volunteer_a, on=cases[0].opened_on)
-
-    # The snapshot still counts her: it is set aside, and reports are counted live until the next refresh.
-    assert Snapshot.objects.current() is None
-    report = get_report(cast.province, periods.current_year())
-    assert report.counted_at is None and counted(report) == 5
-    snapshot_refresh()
-    report = get_report(cast.province, periods.current_year())
-    assert report.counted_at is not None and counted(report) == 5
-
-
-def test_an_old_snapshot_is_not_used(cast, settings, time_machine):
-    counted_case(cast.volunteer_a, name="Người Một")
-    snapshot_refresh()
-    settings.INDICATORS_SNAPSHOT_MAX_AGE_HOURS = 2
-    assert Snapshot.objects.current() is not None
-    time_machine.move_to(timezone.now() + dt.timedelta(hours=3))
-    assert Snapshot.objects.current() is None
-    assert get_report(cast.province, periods.current_year()).counted_at is None
-
-
-def test_the_refresh_command_shows_its_progress(cast):
+def test_the_refresh_command_shows_its_progress_and_the_periods_it_released(cast):
     three_rapes(cast)
     out = StringIO()
     call_command("indicators_refresh", stdout=out)
@@ -152,19 +126,29 @@ def test_the_refresh_command_shows_its_progress(cast):
     assert "[0/" in output and "100%" in output
     assert "Statistics snapshot of" in output and "area-periods counted" in output
     assert Snapshot.objects.current() is not None
+    due = [p.code for p in periods.due()]
+    assert sorted(Release.objects.values_list("period", flat=True)) == sorted(due)
+    assert f"Released {len(due)} periods: " in output and "phase1" in output
+    again = StringIO()
+    call_command("indicators_refresh", stdout=again)
+    assert "No period released." in again.getvalue()
 
 
-@pytest.mark.parametrize("withdrawn", [False, True])
-def test_the_report_files_use_the_snapshot_when_it_is_current(cast, tmp_path, withdrawn):
+def test_the_report_files_read_the_release_and_refuse_a_period_not_released(cast, tmp_path):
     case = counted_case(cast.volunteer_a, name="Người Một")
-    snapshot_refresh()
-    if withdrawn:
-        consent = case.consents.get(scope="statistics")
-        cw.consent_withdraw(consent=consent, by=cast.volunteer_a, on=case.opened_on)
+    year = periods.current_year()
+    with pytest.raises(CommandError, match="not released"):
+        call_command("indicators_report", "--period", year.code, "--output", str(tmp_path), stdout=StringIO())
+    release()
+    consent = case.consents.get(scope="statistics")
+    cw.consent_withdraw(consent=consent, by=cast.volunteer_a, on=case.opened_on)  # after the release
     out = StringIO()
-    call_command("indicators_report", "--period", periods.current_year().code, "--format", "csv",
-                 "--output", str(tmp_path), stdout=out)
-    assert ("No current statistics snapshot" in out.getvalue()) is withdrawn
+    call_command("indicators_report", "--period", year.code, "--format", "csv", "--output", str(tmp_path),
+                 stdout=out)
+    published = Release.objects.get(period=year.code)
+    assert f"released on {timezone.localtime(published.released_at):%d/%m/%Y %H:%M}" in out.getvalue()
+    text = (tmp_path / f"chi-so-du-an-8-p{cast.province.code}-{year.code}.csv").read_text(encoding="utf-8-sig")
+    assert "Số liệu công bố ngày" in text
 
 
 def test_sums_are_stored_as_json_numbers():

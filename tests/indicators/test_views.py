@@ -15,7 +15,7 @@ from casework.models import Survivor
 from indicators import areas, periods
 from tests.casework.builders import CANARY_NAME, case_a, case_b
 from tests.conftest import signed_in
-from tests.indicators.builders import plan_target, this_year, three_rapes
+from tests.indicators.builders import plan_target, release, this_year, three_rapes
 from tests.referrals.builders import referral_a
 
 
@@ -27,12 +27,14 @@ def vietnamese(message: str) -> str:
     return text
 
 
-def test_the_analyst_sees_the_province_this_year_with_charts_and_no_script(cast):
+def test_the_analyst_sees_the_province_in_the_newest_released_quarter_with_charts_and_no_script(cast):
     three_rapes(cast)
+    release()  # this year, and with it its fourth quarter
     response = signed_in(cast.analyst).get(reverse("indicators:dashboard"))
     assert response.status_code == 200
     report = response.context["report"]
-    assert (report.area, report.period.code) == (cast.province, this_year())
+    today = periods.current_year().start
+    assert (report.area, report.period) == (cast.province, periods.quarter(today.year, 4))
     content = response.content.decode()
     assert "<svg" in content and 'role="img"' in content
     # CSP: no inline script or style; the one script is the shared idle-time-out file from templates/base.html.
@@ -43,6 +45,7 @@ def test_the_analyst_sees_the_province_this_year_with_charts_and_no_script(cast)
 
 
 def test_the_supervisor_sees_their_district_by_default_and_may_pick_a_commune_in_it(cast):
+    release()
     client = signed_in(cast.supervisor)
     response = client.get(reverse("indicators:dashboard"))
     assert response.context["report"].area == cast.district
@@ -54,6 +57,7 @@ def test_the_supervisor_sees_their_district_by_default_and_may_pick_a_commune_in
 
 
 def test_the_supervisor_cannot_pick_the_province_and_gets_a_clear_vietnamese_error(cast):
+    release()
     response = signed_in(cast.supervisor).get(
         reverse("indicators:dashboard"), {"area": f"p{cast.province.code}"}
     )
@@ -108,17 +112,23 @@ def test_a_period_that_has_not_started_is_refused(cast):
 def test_an_unknown_area_or_a_village_is_refused(cast, area):
     if area == "":
         return  # empty means "my area"
+    release()
     response = signed_in(cast.analyst).get(reverse("indicators:dashboard"), {"area": area})
     assert response.status_code == 400
+    assert response.context["form"].errors["area"]
 
 
 def test_a_phase_cannot_be_exported_to_dhis2(cast):
+    release()  # phase I with every period due
     response = signed_in(cast.analyst).get(reverse("indicators:download-dhis2"), {"period": "phase1"})
     assert response.status_code == 400
-    assert response.context["form"].errors["period"]
+    assert response.context["form"].errors["period"] == [
+        vietnamese("DHIS2 has no period for a whole programme phase: choose a year, quarter or month.")
+    ]
 
 
 def test_downloads_are_attachments_named_by_area_and_period_only(cast):
+    release()
     client = signed_in(cast.analyst)
     year = this_year()
     expected = {
@@ -131,7 +141,7 @@ def test_downloads_are_attachments_named_by_area_and_period_only(cast):
         "indicators:download-dhis2": ("application/json", "dhis2.json"),
     }
     for name, (content_type, suffix) in expected.items():
-        response = client.get(reverse(name))
+        response = client.get(reverse(name), {"period": year})
         assert response.status_code == 200, name
         assert response["Content-Type"].startswith(content_type)
         assert response["Content-Disposition"] == (
@@ -145,15 +155,19 @@ def test_no_output_carries_a_survivor_code_or_name(cast):
     case_b(cast)
     referral_a(cast)
     codes = list(Survivor.objects.values_list("code", flat=True))
+    release()
     client = signed_in(cast.analyst)
     for name in ("indicators:dashboard", "indicators:download-csv", "indicators:download-dhis2"):
-        text = client.get(reverse(name)).content.decode("utf-8-sig")
+        response = client.get(reverse(name), {"period": this_year()})
+        assert response.status_code == 200
+        text = response.content.decode("utf-8-sig")
         assert CANARY_NAME not in text
         assert not any(code in text for code in codes)
 
 
 def test_plan_targets_show_as_achieved_over_target_with_the_percent(cast):
     plan_target(cast)  # 30 new trusted addresses in phase I; the cast's address A is new (2023)
+    release()
     response = signed_in(cast.analyst).get(reverse("indicators:dashboard"), {"period": "phase1"})
     (line,) = response.context["report"].targets
     assert (line.achieved.text, line.target, line.percent.text) == ("1", 30, "3%")

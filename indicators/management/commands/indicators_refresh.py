@@ -1,8 +1,10 @@
-"""``python manage.py indicators_refresh``: count the statistics snapshot that reports are read from.
+"""``python manage.py indicators_refresh``: count the statistics snapshot, and release the periods that
+are due.
 
-Run it on a schedule (every hour, say, from cron or a systemd timer): a report shows the time its
-figures were counted. Until the first refresh, and after a survivor withdraws her consent to statistics
-until the next one, reports are counted live — correct, but slow for a large province.
+Run it on a schedule (every hour, say, from cron or a systemd timer), one at a time. Each run counts the
+working snapshot and then publishes every month, quarter, year or programme phase that has ended
+``INDICATORS_RELEASE_LAG_DAYS`` ago and has no release yet; reports read releases only, and a release
+never changes. Until the first release the dashboard says that nothing is published yet.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from indicators.models import Release
 from indicators.services import snapshot_refresh
 
 
 class Command(BaseCommand):
     help = (
         "Count every indicator for every fixed period and reporting area into a new statistics snapshot "
-        "(counts only), which the dashboard and the report files then read. Run it on a schedule."
+        "(counts only), then release every period that is due (ended INDICATORS_RELEASE_LAG_DAYS ago): the "
+        "dashboard and the report files read releases, which never change. Run it on a schedule."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,6 +38,7 @@ class Command(BaseCommand):
             elif done == total or done % 10 == 0:
                 self.stdout.write(line)
 
+        before = set(Release.objects.values_list("period", flat=True))
         snapshot = snapshot_refresh(progress=progress)
         if interactive:
             self.stdout.write("")
@@ -42,4 +47,8 @@ class Command(BaseCommand):
                 f"Statistics snapshot of {snapshot}: {snapshot.figures.count()} area-periods counted "
                 f"in {snapshot.seconds:.1f} s."
             )
+        )
+        released = sorted(set(Release.objects.values_list("period", flat=True)) - before)
+        self.stdout.write(
+            f"Released {len(released)} periods: {', '.join(released)}." if released else "No period released."
         )

@@ -2,8 +2,9 @@
 
 For each area (every province by default, or those given with ``--area``, and with ``--children`` every
 district and commune in them) it writes the same files a member downloads from the dashboard — PDF,
-XLSX, CSV and DHIS2 JSON — suppressed in the same way, in Vietnamese. Reads only; ``--dry-run`` lists
-the files without writing them.
+XLSX, CSV and DHIS2 JSON — read from the period's release and suppressed in the same way, in
+Vietnamese. Only a released period can be written (see ``indicators_refresh``). Reads only; ``--dry-run``
+lists the files without writing them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import AdminUnit
 from indicators import areas, dhis2, exports, periods
-from indicators.models import REPORTING_LEVELS, Snapshot
+from indicators.models import REPORTING_LEVELS, Release
 from indicators.report import Report, build_report
 
 FORMATS = {
@@ -74,6 +75,13 @@ class Command(BaseCommand):
             period = periods.parse(options["period"])
         except periods.InvalidPeriod as exc:
             raise CommandError(str(exc)) from None
+        release = Release.objects.filter(period=period.code).first()
+        if release is None:
+            raise CommandError(
+                f"The figures of {period.code} are not released: a period is released by indicators_refresh "
+                f"once it has ended and INDICATORS_RELEASE_LAG_DAYS have passed (after "
+                f"{period.published_after():%d/%m/%Y})."
+            )
         formats = [name.strip() for name in options["formats"].split(",") if name.strip()]
         unknown = sorted(set(formats) - set(FORMATS))
         if unknown or not formats:
@@ -93,10 +101,8 @@ class Command(BaseCommand):
         started = time.perf_counter()
         written = 0
         cache: dict = {}  # reports of enclosing areas, built once for the run
-        snapshot = Snapshot.objects.current()
         self.stdout.write(
-            f"Figures from the statistics snapshot of {snapshot}." if snapshot
-            else "No current statistics snapshot: counting live (run indicators_refresh first to go faster)."
+            f"Figures of {period.code} released on {timezone.localtime(release.released_at):%d/%m/%Y %H:%M}."
         )
         for number, unit in enumerate(units, start=1):
             key = areas.key_of(unit)
@@ -106,7 +112,7 @@ class Command(BaseCommand):
             # The files are the union's periodic reports: in Vietnamese.
             with translation.override("vi"):
                 report: Report | None = None if dry_run else build_report(
-                    unit, period, cache=cache, snapshot=snapshot
+                    unit, period, cache=cache, release=release
                 )
                 for name in formats:
                     path = output / f"chi-so-du-an-8-{key}-{period.code}.{SUFFIX[name]}"
