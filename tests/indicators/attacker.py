@@ -303,6 +303,8 @@ class Attack:
     attributes: list[Finding]
     unknowns: int
     relations: int
+    # Bounds that the sums, not a figure of the quantity itself, made tighter: what the attacker learned.
+    narrowed: int = 0
 
     def __repr__(self) -> str:  # the findings are listed by the tests; the bounds are too many to print
         return f"<Attack: {self.summary()}>"
@@ -310,7 +312,8 @@ class Attack:
     def summary(self) -> str:
         return (
             f"{len(self.exact_small_counts)} exact small counts, {len(self.attributes)} attribute disclosures "
-            f"({self.unknowns} unknowns, {self.relations} relations, k = {self.k}, D = {self.d})"
+            f"({self.unknowns} unknowns, {self.relations} relations, {self.narrowed} bounds narrowed by sums, "
+            f"k = {self.k}, D = {self.d})"
         )
 
 
@@ -569,6 +572,7 @@ def attack(views: Iterable[ReportView], *, today: dt.date, d: int | None = None)
         attributes=_attributes(bounds, breakdowns, grid_areas, grid_periods, k),
         unknowns=len(solver.quantities),
         relations=len(solver.relations),
+        narrowed=sum(isinstance(why, int) for why in (*solver.why_lo, *solver.why_hi)),
     )
 
 

@@ -222,6 +222,7 @@ def test_every_dashboard_figure_carries_its_column_so_a_phone_can_stack_the_rows
 
     three_rapes(cast)
     plan_target_set(area=cast.district, indicator="SV_NEW", period=this_year(), target=50, by=None)
+    release()
     response = signed_in(cast.analyst).get(
         reverse("indicators:dashboard"), {"area": f"d{cast.district.code}", "period": this_year()}
     )
