@@ -752,7 +752,7 @@ def _existing_addresses(period: Period) -> models.QuerySet[Organisation]:
 
 
 def address_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    """Trusted addresses (not people: never suppressed): working in the period, newly established in it,
+    """Trusted addresses (not people: shown exact): working in the period, newly established in it,
     consolidated, and active (a counted case open, or support given, in the period)."""
     open_case = (
         counted_cases()

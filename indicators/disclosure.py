@@ -32,7 +32,7 @@ value everywhere — and leaves most figures visible. The price is that a total 
 of its parts by a few, which the printed rule says.
 
 Differencing over time is answered by publication, not here: only completed periods are published,
-once, and a published period's figures do not change (see :mod:`indicators.release`).
+once, and a published period's figures do not change (see :mod:`indicators.services`).
 """
 
 from __future__ import annotations

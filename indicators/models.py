@@ -101,7 +101,7 @@ class Snapshot(models.Model):
     tables). It is the working copy that periods are released from (:class:`Release`); no report
     reads it.
 
-    Holds counts only, never a row of casework; small counts are stored as they are and suppressed
+    Holds counts only, never a row of casework; small counts are stored as they are and protected
     when a report is built from them, with the smallest cell size of that moment."""
 
     started_at = models.DateTimeField(_("counted from the records of"))

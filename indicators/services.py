@@ -18,7 +18,7 @@ taken out of the working snapshot at once, in the withdrawal's own transaction
 (:func:`snapshot_withdrawal`), so no period released later counts her. Figures already released are
 not re-issued: re-issuing would change exactly her cells — the withdraw-one difference attack, which
 would disclose her profile to anyone who knew she withdrew — while the published anonymised figures,
-suppressed so that they cannot identify her, do not. Statistics offices treat respondents who withdraw
+protected so that they cannot identify her, do not. Statistics offices treat respondents who withdraw
 after publication the same way: no further use, no recall of published aggregates.
 
 Her part is taken out by difference, without counting anyone else: the snapshot's GROUP BY specs are

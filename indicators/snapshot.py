@@ -3,7 +3,7 @@ or, in tests and benchmarks, the working statistics snapshot (:func:`indicators.
 
 :class:`ReleaseSource` and :class:`SnapshotSource` answer the same questions as
 :mod:`indicators.aggregates` — the tallies of a report section for an area and a period, with its child
-units as columns — from stored counts, so a report is laid out and suppressed exactly as when it is
+units as columns — from stored counts, so a report is laid out and protected exactly as when it is
 counted live. A release also holds the trusted addresses and the by-period series as they were counted
 when it was made, so nothing in a released report is ever counted again.
 """

@@ -90,6 +90,9 @@ class Finding:
     why: str
 
 
+SURVIVOR_CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+
+
 def english_in(text: str, where: str = "text") -> list[Finding]:
     vocab = vocabulary()
     found = []
@@ -99,8 +102,9 @@ def english_in(text: str, where: str = "text") -> list[Finding]:
     if plain in vocab.translated:
         found.append(Finding(where, plain, f"untranslated message (vi: {vocab.translated[plain]!r})"))
         return found
-    # One-letter words ("a", the "Y" of an Ê Đê name) neither make nor break a run.
-    tokens = [token for token in words(plain) if len(token) > 1]
+    # One-letter words ("a", the "Y" of an Ê Đê name) neither make nor break a run. A survivor code is
+    # random letters and digits ("C7M7-4WED"): any word in it is chance, not English.
+    tokens = [token for token in words(SURVIVOR_CODE.sub(" ", plain)) if len(token) > 1]
     run: list[str] = []
     for token in [*tokens, ""]:
         if token and token.lower() in vocab.english_words:

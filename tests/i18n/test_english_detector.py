@@ -26,6 +26,7 @@ def test_english_is_found(text: str):
     "RF_MEDIAN_HOURS",  # an indicator code
     "Thiếu các trường: services-TOTAL_FORMS",  # a field name inside a message
     "hoa.tnv",  # a username
+    "C7M7-4WED",  # a survivor code: random letters
     "3 / 12",
 ])
 def test_vietnamese_codes_and_numbers_are_not_english(text: str):
