@@ -10,6 +10,7 @@ when it was made, so nothing in a released report is ever counted again.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from django.db import models
@@ -21,14 +22,15 @@ from indicators.models import Release, ReleasedFigures, Snapshot, SnapshotFigure
 from indicators.periods import Period
 
 
-class _StoredSource:
+class _StoredSource(ABC):
     """Tallies read from rows of ``{section: {row: {measure: value}}}`` per period and area path."""
 
     def __init__(self) -> None:
         self._loaded: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 
+    @abstractmethod
     def _rows(self, period_code: str) -> models.QuerySet[Any]:
-        raise NotImplementedError
+        """The stored rows (``area_path``, ``figures``) of one period."""
 
     def _area_and_children(self, area: AdminUnit, period_code: str) -> dict[str, dict[str, Any]]:
         """The stored figures of the area and of its direct child units, by path: one query per area
@@ -101,23 +103,26 @@ class ReleaseSource(_StoredSource):
         self.release = release
 
     def _rows(self, period_code: str) -> models.QuerySet[Any]:
+        self._check(period_code)
+        return ReleasedFigures.objects.filter(release=self.release)
+
+    def _check(self, period_code: str) -> None:
         if period_code != self.release.period:
             raise ValueError(f"The release of {self.release.period} holds no figures of {period_code}.")
-        return ReleasedFigures.objects.filter(release=self.release)
 
     def _own(self, area: AdminUnit, section: str) -> dict[str, Any]:
         return self._area_and_children(area, self.release.period).get(area.path, {}).get(section, {})
 
     def survivor_series(self, area: AdminUnit, period: Period) -> Tallies:
         """People supported in each sub-period, as counted for the release."""
-        self._rows(period.code)
+        self._check(period.code)
         return {(code, area.path): dict(measures) for code, measures in self._own(area, "survivor_series").items()}
 
     def address_tallies(self, area: AdminUnit, period: Period, *, children: bool) -> Tallies:
         return self._tallies("addresses", area, period, children=children)
 
     def address_series(self, area: AdminUnit, period: Period) -> Tallies:
-        self._rows(period.code)
+        self._check(period.code)
         return {(code, area.path): dict(measures) for code, measures in self._own(area, "address_series").items()}
 
     def areas_with_addresses(self, area: AdminUnit) -> set[str]:
