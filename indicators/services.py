@@ -26,9 +26,9 @@ run on her rows only (:func:`indicators.aggregates.of_person`) as the consent is
 again once it has, for every kind of period and depth of area the refresh uses, and the change is added
 to every additive measure of each cell she was in — counts of people, services, referrals and outcomes,
 sums of nights and amounts, and the sum of record keys. Measures that are not sums over people stay as
-they are until the next full count: distinct trusted addresses (``addresses``, ``<outcome>_addresses``),
-median hours, distinct partners and livelihood models, and the ``top…`` measures (the largest trusted
-address's count, whose old value is an upper bound: it only protects more). No release is copied from
+they are until the next full count: median hours, distinct partners and livelihood models, and the
+``top_…`` measures (the largest trusted address's count, whose old value is an upper bound: it only
+protects more). No release is copied from
 figures that carry such a correction (see below): each is copied from a full count.
 
 A refresh that was counting when she withdrew (PostgreSQL's REPEATABLE READ shows it the records as they
@@ -66,7 +66,7 @@ from indicators.models import (
 PERIOD_KINDS = ("month", "quarter", "year", "phase")
 
 # Measures that are not sums over people: a withdrawal leaves them as they are until the next full count.
-NOT_ADDITIVE = frozenset({"addresses", "hours", "partners", "models"})
+NOT_ADDITIVE = frozenset({"hours", "partners", "models"})
 
 # {(period code, area path): {section: {row: {measure: value}}}}
 Figures = dict[tuple[str, str], dict[str, dict[str, dict[str, Any]]]]
@@ -76,7 +76,7 @@ Change = list[Any]
 
 def is_additive(measure: str) -> bool:
     """Whether a measure is a sum over the people counted, so that one person's part can be taken out."""
-    return not (measure in NOT_ADDITIVE or measure.endswith("_addresses") or measure.startswith("top"))
+    return not (measure in NOT_ADDITIVE or measure.startswith("top_"))
 
 
 @transaction.atomic
