@@ -24,7 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import statistics
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,6 +60,7 @@ from casework.models import (
     Survivor,
     YesNoUnknown,
 )
+from core.statements import bound_values
 from indicators.periods import PHASES, Period, phase
 from referrals.models import Referral, Service, Status
 
@@ -376,11 +378,46 @@ Cell = tuple[str, str, str]  # (period code, administrative unit path, row)
 
 def grouped(spec: Spec, *, kind: str, depth: int) -> Iterator[tuple[Cell, dict[str, Any]]]:
     """Every period of ``kind`` × every unit at ``depth``, in one GROUP BY query."""
-    keys = ([spec.group] if spec.group else []) + ["slot", "bucket"]
-    placed = spec.queryset.annotate(slot=period_slot(spec, kind), bucket=unit_at_depth(spec.path, depth))
+    keys, placed = _placed(spec, kind=kind, depth=depth)
     tops = _tops(spec, placed, keys, spec.measures)
     rows = placed.values(*keys).annotate(**spec.measures).order_by()
-    for values in rows.iterator(chunk_size=2000):
+    yield from _cells(spec, kind, keys, rows.iterator(chunk_size=2000), tops)
+
+
+# No case has this id (ids are random, version 4): it stands for the case in a compiled statement.
+NO_CASE = uuid.UUID(int=0)
+
+
+def person_grouped(
+    spec: Spec, *, case_id: Any, kind: str, depth: int, statement: Hashable
+) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    """:func:`grouped` for the rows of one person (:func:`of_person`), without the measures of the
+    largest trusted address. Its SQL is the same for every person but for her case's id, so it is
+    compiled once (per connection) under the name ``statement``, which must stand for ``spec``, ``kind``
+    and ``depth`` (:func:`core.statements.bound_values`)."""
+    keys = _keys(spec)
+
+    def build(case: Any) -> models.QuerySet:
+        _same, placed = _placed(of_person(spec, case), kind=kind, depth=depth)
+        return placed.values(*keys).annotate(**spec.measures).order_by()
+
+    rows = bound_values(statement, build, case_id, field=Case._meta.pk, placeholder=NO_CASE)
+    yield from _cells(spec, kind, keys, rows, {})
+
+
+def _placed(spec: Spec, *, kind: str, depth: int) -> tuple[list[str], models.QuerySet]:
+    """The population with each row's period of ``kind`` and unit at ``depth``, and the keys to group by."""
+    return _keys(spec), spec.queryset.annotate(slot=period_slot(spec, kind), bucket=unit_at_depth(spec.path, depth))
+
+
+def _keys(spec: Spec) -> list[str]:
+    return ([spec.group] if spec.group else []) + ["slot", "bucket"]
+
+
+def _cells(
+    spec: Spec, kind: str, keys: list[str], rows: Iterable[Mapping[str, Any]], tops: Mapping[tuple, dict[str, int]]
+) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    for values in rows:
         code = slot_code(values["slot"], kind)
         if code is None:
             continue
@@ -617,7 +654,7 @@ def statistics_case(consent: Consent) -> int | None:
     return consent.case_id if consent.scope == Consent.Scope.STATISTICS else None
 
 
-def of_person(spec: Spec, case_id: int) -> Spec:
+def of_person(spec: Spec, case_id: Any) -> Spec:
     """The spec limited to the rows of one person, as :func:`person` counts people: every survivor
     with the keyed blind index of the case's survivor, or that survivor alone when she has none.
 

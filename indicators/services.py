@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -114,27 +115,34 @@ def _reporting() -> tuple[set[str], list[int]]:
     return reporting, sorted({path.count("/") for path in reporting})
 
 
-def _count(
-    *,
-    limit: Callable[[aggregates.Spec], aggregates.Spec] | None = None,
-    progress: Callable[[int, int, str], object] | None = None,
-) -> Figures:
+def _count(*, person: int | None = None, progress: Callable[[int, int, str], object] | None = None) -> Figures:
     """Every section, for every kind of period and every depth of reporting area: one GROUP BY query
-    per population, kind of period and depth (:func:`aggregates.grouped`). ``limit`` narrows each
-    population first (to one person's rows, for a withdrawal)."""
+    per population, kind of period and depth (:func:`aggregates.grouped`). With ``person`` (a case
+    id), only that person's rows and only the measures a withdrawal takes out (:func:`is_additive`),
+    from statements compiled once (:func:`aggregates.person_grouped`)."""
     reporting, depths = _reporting()
     jobs = [
-        (section, spec, kind, depth)
+        (section, number, spec, kind, depth)
         for section, specs in aggregates.SNAPSHOT_SECTIONS.items()
-        for spec in specs()
+        for number, spec in enumerate(specs())
         for kind in PERIOD_KINDS
         for depth in depths
     ]
     figures: Figures = {}
-    for number, (section, spec, kind, depth) in enumerate(jobs):
+    for done, (section, number, spec, kind, depth) in enumerate(jobs):
         if progress:
-            progress(number, len(jobs), f"{section} · {kind} · {depth}")
-        for (period, path, row), measures in aggregates.grouped(limit(spec) if limit else spec, kind=kind, depth=depth):
+            progress(done, len(jobs), f"{section} · {kind} · {depth}")
+        if person is None:
+            cells = aggregates.grouped(spec, kind=kind, depth=depth)
+        else:
+            additive = {name: m for name, m in spec.measures.items() if is_additive(name.rpartition("|")[2])}
+            if not additive:
+                continue
+            cells = aggregates.person_grouped(
+                replace(spec, measures=additive), case_id=person, kind=kind, depth=depth,
+                statement=("withdrawal", section, number, kind, depth),
+            )
+        for (period, path, row), measures in cells:
             if path not in reporting:
                 continue  # a village: never reported on
             cell = figures.setdefault((period, path), {}).setdefault(section, {}).setdefault(row, {})
@@ -297,12 +305,9 @@ def snapshot_withdrawal(consent: Any, by: Any) -> Iterator[None]:
         yield
         return
 
-    def hers(spec: aggregates.Spec) -> aggregates.Spec:
-        return aggregates.of_person(spec, case_id)
-
-    before = _count(limit=hers)
+    before = _count(person=case_id)
     yield
-    after = _count(limit=hers)
+    after = _count(person=case_id)
     snapshot_correct(delta=_difference(before, after))
 
 

@@ -106,7 +106,7 @@ def test_taking_a_withdrawn_survivor_out_of_the_snapshot_only_counts_her_rows(ca
     referral_a(cast)
     names = {name for table in encrypted_columns().values() for name in table}
     with CaptureQueriesContext(connection) as captured:
-        hers = services._count(limit=lambda spec: aggregates.of_person(spec, case.pk))
+        hers = services._count(person=case.pk)
     assert_only_counted(captured, names, more_than=40)
     # Her rows and nobody else's: one person in every cell she is in.
     assert hers and all(
