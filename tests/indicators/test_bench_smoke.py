@@ -7,9 +7,12 @@ import io
 
 import pytest
 
+from accounts.models import AdminUnit
 from bench import casework as cases_bench
 from bench import indicators as bench
-from casework.models import Case, LivelihoodSupport, SupportService
+from casework.models import Case, Consent, LivelihoodSupport, SupportService
+from indicators.models import Snapshot
+from indicators.services import snapshot_refresh
 from referrals.models import Referral
 
 
@@ -32,8 +35,21 @@ def test_the_extra_fill_adds_support_livelihood_and_referrals_and_is_resumable(f
 
 @pytest.mark.postgres_only
 def test_the_measurements_run_and_the_hand_written_sql_agrees_with_the_report(filled):
-    figures = bench.measure(repeats=1)
+    # No gunicorn here (clients=0): it would not see the test's uncommitted data.
+    figures = bench.measure(repeats=1, live=True, clients=0)
     assert all(check["equal"] for check in figures["check"].values()), figures["check"]
-    assert figures["same_as_live"]
+    assert figures["withdrawals"]["snapshot_corrected_in_place"] and figures["snapshot_still_current"]
     text = bench.table(figures)
-    assert "Live: ORM aggregates / hand-written SQL" in text and "from the snapshot, uncached" in text
+    assert "Province report built from the release" in text and "right after a withdrawal" in text
+
+
+def test_the_withdrawals_correct_the_working_snapshot_in_place(filled):
+    province = AdminUnit.objects.get(level=AdminUnit.Level.PROVINCE, code=cases_bench.PROVINCE_CODE)
+    snapshot = snapshot_refresh()
+    withdrawing = Consent.objects.filter(scope=Consent.Scope.STATISTICS, withdrawn_on__isnull=True).count()
+    found = bench.measure_withdrawals(province, count=3)
+    assert found["count"] == 3 and found["snapshot_corrected_in_place"]
+    assert Snapshot.objects.current() == snapshot
+    assert Consent.objects.filter(scope=Consent.Scope.STATISTICS, withdrawn_on__isnull=True).count() == withdrawing - 3
+    first, rest = found["timings"]
+    assert "compiles" in first.label and rest.queries > 0 and rest.cpu_ms is not None
