@@ -796,19 +796,22 @@ def address_tallies(area: AdminUnit, period: Period, *, children: bool) -> Talli
         .filter(trusted_address=OuterRef("pk"), opened_on__lte=period.end)
         .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=period.start))
     )
-    service = SupportService.objects.filter(
+    # The addresses that gave support in the period, as one set (not a subquery per address): inside a
+    # COUNT's FILTER PostgreSQL cannot turn a correlated EXISTS into a join, and it scanned the period's
+    # services once per address — 39 s for a quarter without cases at a million cases, against 1 s.
+    served = SupportService.objects.filter(
         consented("case_id"),
-        case__trusted_address=OuterRef("pk"),
+        case__trusted_address__area__path__startswith=area.path,
         provided_on__gte=period.start,
         provided_on__lte=period.end,
-    )
+    ).values("case__trusted_address")
     existing = _existing_addresses(period)
     new = Q(programme_status=Organisation.ProgrammeStatus.NEW, established_on__gte=period.start)
     measures = {
         "total": Count("pk"),
         "new": Count("pk", filter=new),
         "consolidated": Count("pk", filter=Q(programme_status=Organisation.ProgrammeStatus.CONSOLIDATED)),
-        "active": Count("pk", filter=Q(Exists(open_case)) | Q(Exists(service))),
+        "active": Count("pk", filter=Q(Exists(open_case)) | Q(pk__in=served)),
     }
     spec = Spec(queryset=existing, date=None, path="area__path", measures=measures, row="ta")
     flat = _live(spec, area, period, children=children)
