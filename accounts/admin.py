@@ -315,10 +315,18 @@ class AdminUnitAdmin(OperatorOnly, CraftedIdsRefused, admin.ModelAdmin):
     list_filter = ("level",)
     search_fields = ("name", "code")
     autocomplete_fields = ("parent",)
+    fields = ("level", "code", "name", "parent", "valid_from", "valid_until")
 
     def save_model(self, request: HttpRequest, obj: AdminUnit, form: Any, change: bool) -> None:
-        obj.path = AdminUnit.path_for(level=obj.level, code=obj.code, parent=obj.parent)
-        obj.save()
+        # Through the service: a changed path is rewritten below the unit too (the form's own
+        # validation already ran AdminUnit.clean, so the service's refusals appear beside the fields).
+        fields = {name: form.cleaned_data[name] for name in self.fields}
+        membership = request.membership  # type: ignore[attr-defined]
+        if change:
+            saved = services.admin_unit_update(unit=obj, by=membership, **fields)
+        else:
+            saved = services.admin_unit_create(by=membership, **fields)
+        obj.pk, obj.path = saved.pk, saved.path
 
 
 @admin.register(Organisation, site=admin_site)

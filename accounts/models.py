@@ -116,11 +116,29 @@ class AdminUnit(models.Model):
         return f"{parent.path if parent else ''}{level[0]}{code}/"
 
     def clean(self) -> None:
+        if self.pk and self.parent_id and self.parent.ancestors_and_self().filter(pk=self.pk).exists():
+            # The levels below would refuse it too, but this says what is wrong.
+            raise ValidationError({"parent": _("A unit cannot be moved under itself or under a unit inside it.")})
         allowed = self.ALLOWED_PARENTS.get(self.level, ())
         parent_level = self.parent.level if self.parent_id else None
         if (parent_level is None and allowed) or (parent_level is not None and parent_level not in allowed):
             raise ValidationError(
                 {"parent": _("A %(level)s cannot sit under this unit.") % {"level": self.get_level_display()}}
+            )
+        if self.pk:
+            self._clean_what_sits_under()
+
+    def _clean_what_sits_under(self) -> None:
+        """A unit whose level changes keeps what it holds only if that still fits under the new level."""
+        fitting = [level for level, parents in self.ALLOWED_PARENTS.items() if self.level in parents]
+        misfit = self.children.exclude(level__in=fitting).order_by("path").first()
+        if misfit is not None:
+            raise ValidationError({"level": _(
+                "%(unit)s, a %(child_level)s, cannot sit under a %(level)s: move it elsewhere first."
+            ) % {"unit": misfit.name, "child_level": misfit.get_level_display(), "level": self.get_level_display()}})
+        if self.level not in TRUSTED_ADDRESS_LEVELS and self.organisations.trusted_addresses().exists():
+            raise ValidationError(
+                {"level": _("This unit holds trusted addresses: a trusted address belongs to a commune or a village.")}
             )
 
     def ancestors_and_self(self) -> AdminUnitQuerySet:
@@ -129,6 +147,10 @@ class AdminUnit(models.Model):
         for i in range(1, len(parts) + 1):
             prefixes.append("/".join(parts[:i]) + "/")
         return AdminUnit.objects.filter(path__in=prefixes)
+
+
+# Where a trusted address may be: the unit of its own community.
+TRUSTED_ADDRESS_LEVELS = (AdminUnit.Level.COMMUNE, AdminUnit.Level.VILLAGE)
 
 
 class OrganisationQuerySet(models.QuerySet["Organisation"]):
@@ -215,7 +237,7 @@ class Organisation(models.Model):
                 errors["established_on"] = _("A trusted address needs its establishment date.")
             if not self.programme_status:
                 errors["programme_status"] = _("Say whether the trusted address is new or consolidated.")
-            if self.area_id and self.area.level not in (AdminUnit.Level.COMMUNE, AdminUnit.Level.VILLAGE):
+            if self.area_id and self.area.level not in TRUSTED_ADDRESS_LEVELS:
                 errors["area"] = _("A trusted address belongs to a commune or a village.")
             if errors:
                 raise ValidationError(errors)

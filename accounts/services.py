@@ -25,6 +25,8 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Concat, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -61,8 +63,10 @@ def _stamp(obj: object, *, by: User | None, reason: str) -> None:
 @transaction.atomic
 def admin_unit_create(
     *, level: str, code: str, name: str, parent: AdminUnit | None = None,
-    valid_from: dt.date | None = None, valid_until: dt.date | None = None,
+    valid_from: dt.date | None = None, valid_until: dt.date | None = None, by: Membership | None = None,
 ) -> AdminUnit:
+    """A new unit; ``by``: the operator (None: the server console, the demo, the tests' factories)."""
+    _refuse_unless_operator(by)
     unit = AdminUnit(
         level=level, code=code.strip(), name=name.strip(), parent=parent,
         valid_from=valid_from, valid_until=valid_until,
@@ -70,6 +74,46 @@ def admin_unit_create(
     unit.path = AdminUnit.path_for(level=level, code=unit.code, parent=parent)
     unit.full_clean()
     unit.save()
+    return unit
+
+
+@transaction.atomic
+def admin_unit_update(
+    *, unit: AdminUnit, by: Membership | None, level: str, code: str, name: str, parent: AdminUnit | None,
+    valid_from: dt.date | None = None, valid_until: dt.date | None = None,
+) -> AdminUnit:
+    """Change a unit; ``by``: the operator (None: the server console).
+
+    Paths decide what a supervisor sees and whose grants she confirms, so when the unit's own path
+    changes (a new parent, code or level) every unit below it gets the new prefix in the same
+    transaction, in one UPDATE however many there are. The unit and its new parent are locked first
+    (in one order, so two moves wait rather than deadlock): a concurrent move of one under the other
+    then sees the other's new path and is refused as a move under itself. Organisations, cases and
+    grants follow by their foreign keys.
+
+    Copies of paths outside accounts are left alone. A released period's figures are final
+    (``indicators.models.Release``): they stay filed under the paths of the day they were counted, so a
+    province's released report keeps a moved district in its total but no longer shows it as a
+    column, and the district's own reports of those periods find nothing under its new path. The
+    working statistics snapshot is counted again, with the new paths, by the next
+    ``indicators_refresh``, which is also the only thing that releases a period.
+    """
+    _refuse_unless_operator(by)
+    locked = {u.pk: u for u in AdminUnit.objects.select_for_update()
+              .filter(pk__in=[unit.pk, parent.pk if parent else unit.pk]).order_by("pk")}
+    unit = locked[unit.pk]
+    old_path = unit.path
+    unit.level, unit.code, unit.name = level, code.strip(), name.strip()
+    unit.parent = locked[parent.pk] if parent is not None else None
+    unit.valid_from, unit.valid_until = valid_from, valid_until
+    unit.full_clean()  # before the path changes: clean() refuses a move under its own descendants
+    unit.path = AdminUnit.path_for(level=unit.level, code=unit.code, parent=unit.parent)
+    unit.save()
+    if unit.path != old_path:
+        # Every path below starts with old_path: swap that prefix for the new one (SQL strings count from 1).
+        AdminUnit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
+            path=Concat(Value(unit.path), Substr("path", len(old_path) + 1), output_field=CharField())
+        )
     return unit
 
 

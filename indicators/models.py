@@ -206,7 +206,11 @@ class Release(_Frozen):
     """The published figures of one fixed period: copied, for every reporting area at once, from the
     statistics snapshot counted when the period became due (``INDICATORS_RELEASE_LAG_DAYS`` after its
     end), and never changed afterwards — not by a late record, not by a withdrawal of consent (see
-    :mod:`indicators.services`). Every report reads a release, and nothing else."""
+    :mod:`indicators.services`). Every report reads a release, and nothing else.
+
+    Its figures are filed under the area paths of the day they were counted, and a unit moved later
+    (``accounts.services.admin_unit_update``) does not take them along: a release describes the map of
+    its period, the way published statistics are not revised for a change of boundaries."""
 
     period = models.CharField(_("period"), max_length=10, unique=True)
     released_at = models.DateTimeField(_("released at"))
