@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -17,7 +17,7 @@ from guardian.shortcuts import assign_perm
 
 from accounts.access import Perm
 from accounts.models import Membership, Organisation, Role
-from casework import gbv, risk
+from casework import gbv, risk, signals
 from casework.crypto import name_birth_year_index, phone_index
 from casework.deadlines import CHILD_SUPPORT_PLAN_WORKING_DAYS, add_working_days
 from casework.models import (
@@ -41,14 +41,6 @@ V = TypeVar("V", bound=Versioned)
 
 # What the trusted address's group holds on each of its cases; the role table narrows it per role.
 CASE_OBJECT_PERMS = (Perm.CASE_VIEW, Perm.CASE_CHANGE, Perm.CASE_CLOSE, Perm.CASE_REASSIGN, Perm.CASE_VIEW_ACCESS_LOG)
-
-# Called with (consent, by) after a consent is withdrawn, inside the same transaction. Referrals
-# registers here so a withdrawal reaches pending referrals at once without casework importing them.
-consent_withdrawal_hooks: list[Callable[[Consent, Membership], None]] = []
-# Entered with (consent, by) before the consent changes and left after it and the hooks above, inside
-# the same transaction: for what must see the records both as they were and as they are (statistics
-# take the survivor out of their working figures by the difference).
-consent_withdrawal_watchers: list[Callable[[Consent, Membership], contextlib.AbstractContextManager[None]]] = []
 
 
 class StaleEdit(ValidationError):
@@ -313,9 +305,12 @@ def consent_give(
 
 @transaction.atomic
 def consent_withdraw(*, consent: Consent, by: Membership, on: dt.date | None = None) -> Consent:
-    """Withdraw a consent. It takes effect at once: every use of that scope checks current consent,
-    and the registered hooks (pending referrals) and watchers (statistics) run in this same
-    transaction."""
+    """Withdraw a consent. It takes effect at once: every use of that scope checks current consent.
+
+    Sends :data:`casework.signals.consent_withdrawing` before the consent changes and
+    :data:`casework.signals.consent_withdrawn` after, in this transaction: referrals withdraw the
+    pending referrals of that scope and revoke the partners' access; indicators take her out of the
+    working statistics. A receiver that fails undoes the whole withdrawal."""
     _require_case_member(consent.case, by)
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_on is not None:
@@ -323,13 +318,10 @@ def consent_withdraw(*, consent: Consent, by: Membership, on: dt.date | None = N
     on = on or timezone.localdate()
     if on < consent.given_on or on > timezone.localdate():
         raise ValidationError({"on": _("The withdrawal date must be between the consent date and today.")})
-    with contextlib.ExitStack() as watching:
-        for watcher in consent_withdrawal_watchers:
-            watching.enter_context(watcher(consent, by))
-        consent.withdrawn_on = on
-        _save(consent, by=by, reason="consent withdrawn")
-        for hook in consent_withdrawal_hooks:
-            hook(consent, by)
+    signals.consent_withdrawing.send(sender=Consent, consent=consent, by=by)
+    consent.withdrawn_on = on
+    _save(consent, by=by, reason="consent withdrawn")
+    signals.consent_withdrawn.send(sender=Consent, consent=consent, by=by)
     return consent
 
 

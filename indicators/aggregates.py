@@ -639,16 +639,6 @@ def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> No
 connection_created.connect(register_sqlite_functions, dispatch_uid="indicators.sqlite_median")
 
 
-def register_consent_hook() -> None:
-    """A withdrawal of consent to statistics takes the survivor out of the working statistics snapshot
-    at once, in the withdrawal's transaction (see :func:`indicators.services.snapshot_withdrawal`)."""
-    from casework import services
-    from indicators.services import snapshot_withdrawal
-
-    if snapshot_withdrawal not in services.consent_withdrawal_watchers:
-        services.consent_withdrawal_watchers.append(snapshot_withdrawal)
-
-
 def statistics_case(consent: Consent) -> int | None:
     """The case whose consent to anonymised statistics this is; None for any other kind of consent."""
     return consent.case_id if consent.scope == Consent.Scope.STATISTICS else None

@@ -15,7 +15,7 @@ A withdrawal of consent is not an update of published figures
 -------------------------------------------------------------
 When a survivor withdraws her consent to statistics, her record is used no further (GBVIMS): she is
 taken out of the working snapshot at once, in the withdrawal's own transaction
-(:func:`snapshot_withdrawal`), so no period released later counts her. Figures already released are
+(:func:`snapshot_withdraw`), so no period released later counts her. Figures already released are
 not re-issued: re-issuing would change exactly her cells — the withdraw-one difference attack, which
 would disclose her profile to anyone who knew she withdrew — while the published anonymised figures,
 protected so that they cannot identify her, do not. Statistics offices treat respondents who withdraw
@@ -41,9 +41,8 @@ saw her withdrawal, does.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -53,6 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.models import AdminUnit, User
+from casework.models import Consent
 from indicators import aggregates, periods
 from indicators.models import (
     REPORTING_LEVELS,
@@ -295,20 +295,20 @@ def period_release(
 # --- Withdrawal of consent -----------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def snapshot_withdrawal(consent: Any, by: Any) -> Iterator[None]:
-    """Registered with casework (``consent_withdrawal_watchers``): around the withdrawal of a consent to
-    statistics, her part of the working snapshot, counted as the consent is about to change and once it
-    has, is taken out of it (:func:`snapshot_correct`), in the withdrawal's transaction."""
+def withdrawal_count(consent: Consent) -> Figures | None:
+    """Her cells in the working statistics, counted on her rows alone, when ``consent`` is her consent
+    to statistics; None for any other kind of consent (nothing of hers is counted for it)."""
     case_id = aggregates.statistics_case(consent)
-    if case_id is None:
-        yield
-        return
+    return None if case_id is None else _count(person=case_id)
 
-    before = _count(person=case_id)
-    yield
-    after = _count(person=case_id)
-    snapshot_correct(delta=_difference(before, after))
+
+@transaction.atomic
+def snapshot_withdraw(*, consent: Consent, before: Figures) -> SnapshotCorrection | None:
+    """Take her out of the working snapshot now that her consent to statistics is withdrawn: her cells
+    as they are, against ``before`` (:func:`withdrawal_count` as the consent was about to change), give
+    the change made by :func:`snapshot_correct`. Called in the withdrawal's transaction
+    (:mod:`indicators.receivers`)."""
+    return snapshot_correct(delta=_difference(before, withdrawal_count(consent) or {}))
 
 
 def _difference(before: Figures, after: Figures) -> list[Change]:

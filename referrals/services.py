@@ -210,9 +210,10 @@ def _revoke_partner(referral: Referral) -> None:
         remove_perm(perm, referral.partner.group, referral)
 
 
-def on_consent_withdrawn(consent: Consent, by: Membership) -> None:
-    """Registered with casework: withdrawing a sharing consent withdraws pending referrals of that
-    scope and removes the partners' access to every snapshot of that scope, at once."""
+@transaction.atomic
+def referrals_withdraw_for_consent(*, consent: Consent, by: Membership) -> None:
+    """A sharing consent was withdrawn (see :mod:`referrals.receivers`): withdraw the pending referrals
+    of that scope and remove the partners' access to every snapshot of that scope, at once."""
     affected = Referral.objects.select_for_update().filter(case=consent.case).exclude(status=Status.DRAFT)
     for referral in affected:
         if consent_scope_for(referral.partner) != consent.scope:

@@ -25,6 +25,8 @@ from openpyxl import load_workbook
 
 from accounts.models import Organisation
 from casework import services as cw
+from casework.models import Consent
+from casework.signals import consent_withdrawn
 from indicators import aggregates, periods
 from indicators.forms import ReportForm
 from indicators.models import FrozenRelease, Release, ReleasedFigures, Snapshot, SnapshotCorrection, SnapshotFigures
@@ -32,6 +34,7 @@ from indicators.report import get_report
 from indicators.services import is_additive, snapshot_refresh
 from tests import factories as f
 from tests.casework.builders import CANARY_NAME, case_a
+from tests.casework.events import Refused, a_receiver_refusing
 from tests.conftest import signed_in
 from tests.indicators.builders import counted_case, release, this_year, three_rapes
 from tests.referrals.builders import referral_a
@@ -185,6 +188,25 @@ def test_the_working_snapshot_after_a_withdrawal_equals_a_full_recount(cast, who
     assert counted[(this_year(), cast.province.path, "excluded", "excluded", "persons")] + 1 == (
         recounted[(this_year(), cast.province.path, "excluded", "excluded", "persons")]
     )
+
+
+def test_a_withdrawal_that_fails_after_the_statistics_reacted_leaves_the_snapshot_as_before(cast):
+    cases = a_world(cast)
+    working = snapshot_refresh()
+    counted = additive(working)
+    with a_receiver_refusing(), pytest.raises(Refused):
+        cw.consent_withdraw(consent=statistics_consent(cases["case A"]), by=cast.volunteer_a)
+    assert additive(working) == counted
+    assert not SnapshotCorrection.objects.exists()
+    assert statistics_consent(cases["case A"]).withdrawn_on is None
+
+
+def test_the_statistics_refuse_a_withdrawal_announced_without_her_figures_before_it(cast):
+    """Without the count before the change her part cannot be taken out: refusing (and so rolling the
+    withdrawal back) is better than leaving her counted without anyone knowing."""
+    consent = statistics_consent(case_a(cast))
+    with pytest.raises(RuntimeError, match="without consent_withdrawing"):
+        consent_withdrawn.send(sender=Consent, consent=consent, by=cast.volunteer_a)
 
 
 def test_a_withdrawal_compiles_her_queries_once_and_then_only_binds_her_case(cast, monkeypatch):

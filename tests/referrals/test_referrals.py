@@ -14,6 +14,7 @@ from casework.models import CaseAccess, Consent
 from referrals import services
 from referrals.models import Action, InvalidTransition, Notification, Referral, Status
 from tests.casework.builders import CANARY_NAME, CANARY_PHONE, case_a, case_b, open_case
+from tests.casework.events import Refused, a_receiver_refusing
 from tests.conftest import signed_in
 from tests.referrals.builders import draft, referral_a, sent
 
@@ -37,6 +38,18 @@ def test_consent_withdrawal_withdraws_pending_referrals_and_removes_partner_acce
     assert Referral.objects.get(pk=referral.pk).status == Status.WITHDRAWN
     assert police.get(f"/referrals/{referral.pk}/").status_code == 404
     assert police.get(f"/referrals/{referral.pk}/slip.pdf").status_code == 404
+
+
+def test_a_withdrawal_that_fails_after_the_referrals_reacted_leaves_the_partner_as_before(cast):
+    """Nothing half-done: the referral is not withdrawn and the partner's access not revoked unless the
+    consent's withdrawal is recorded."""
+    referral = referral_a(cast)
+    consent = case_a(cast).consents.get(scope=Consent.Scope.SHARE_POLICE)
+    with a_receiver_refusing(), pytest.raises(Refused):
+        casework_services.consent_withdraw(consent=consent, by=cast.volunteer_a)
+    assert Referral.objects.get(pk=referral.pk).status == Status.SENT
+    assert not referral.events.filter(action=Action.WITHDRAW).exists()
+    assert signed_in(cast.police_officer).get(f"/referrals/{referral.pk}/").status_code == 200
 
 
 def test_the_withdrawal_note_is_written_in_vietnamese_whatever_language_the_volunteer_uses(cast):
