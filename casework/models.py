@@ -219,12 +219,6 @@ class CaseQuerySet(AuditedQuerySet):
     def open(self) -> CaseQuerySet:
         return self.filter(status=Case.Status.OPEN)
 
-    def with_overdue_support_plan(self, today: dt.date | None = None) -> CaseQuerySet:
-        today = today or timezone.localdate()
-        return self.filter(
-            status=Case.Status.OPEN, support_plan_due_on__lt=today, support_plan_done_on__isnull=True,
-        )
-
 
 class Case(Versioned):
     class Status(models.TextChoices):
