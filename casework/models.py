@@ -216,9 +216,6 @@ class CaseQuerySet(AuditedQuerySet):
         assert membership is not None
         return self.filter(trusted_address__area__path__startswith=membership.organisation.area.path)
 
-    def open(self) -> CaseQuerySet:
-        return self.filter(status=Case.Status.OPEN)
-
 
 class Case(Versioned):
     class Status(models.TextChoices):

@@ -484,11 +484,6 @@ def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
 CASE_PATH = "trusted_address__area__path"
 
 
-def new_cases(area: AdminUnit, period: Period) -> models.QuerySet[Case]:
-    """Counted cases opened in the period at trusted addresses in the area."""
-    return survivor_specs()[0].limited(area, period)
-
-
 def survivor_specs() -> list[Spec]:
     """People supported (with a new case in the period), in total and by each breakdown: one scan for
     every breakdown but ethnicity (filtered counts), one for ethnicity (GROUP BY)."""
