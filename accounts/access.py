@@ -371,7 +371,6 @@ def requires(*perms: Perm) -> Callable[[ViewFunc], ViewFunc]:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        wrapper.required_perms = perms  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -388,7 +387,6 @@ def requires_that(check: Callable[[Membership | None], bool]) -> Callable[[ViewF
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        wrapper.required_check = check  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

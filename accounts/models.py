@@ -183,7 +183,6 @@ class Organisation(models.Model):
     PARTNER_KINDS = (
         Kind.COMMUNE_POLICE, Kind.HEALTH_STATION, Kind.LEGAL_AID, Kind.SOCIAL_PROTECTION, Kind.OTHER,
     )
-    UNION_KINDS = (Kind.WOMENS_UNION_COMMUNE, Kind.WOMENS_UNION_DISTRICT, Kind.WOMENS_UNION_PROVINCE)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=200)
@@ -505,11 +504,6 @@ class AccountLink(models.Model):
         return self.used_at is None and self.voided_at is None and self.expires_at > now
 
 
-class AccountEventQuerySet(models.QuerySet["AccountEvent"]):
-    def of_organisation_grants(self, organisation: Organisation) -> AccountEventQuerySet:
-        return self.filter(membership__organisation=organisation)
-
-
 class AccountEvent(models.Model):
     """The account history: one row per step, written by the services.
 
@@ -551,8 +545,6 @@ class AccountEvent(models.Model):
         Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     delivery = models.CharField(max_length=8, choices=Delivery.choices, blank=True)
-
-    objects = AccountEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("account event")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts import access
@@ -18,11 +18,6 @@ RECENT_GRANTS = dt.timedelta(days=30)
 # What answers a "Forgot password?" ask for an account without e-mail: a link, or a password chosen.
 _RESET_HANDLED = (Kind.INVITATION_ISSUED, Kind.RESET_LINK_ISSUED, Kind.INVITATION_USED, Kind.RESET_USED,
                   Kind.PASSWORD_CHANGED)
-
-
-def _latest_event_at(kinds: tuple[str, ...], *, user_ref: str, **extra: object) -> Subquery:
-    rows = AccountEvent.objects.filter(user=OuterRef(user_ref), kind__in=kinds, **extra).order_by("-at")
-    return Subquery(rows.values("at")[:1])
 
 
 def reset_waiting(user_ref: str = "pk") -> Exists:

@@ -241,10 +241,6 @@ class VersionedModelForm(FieldsetsMixin, forms.ModelForm):
         else:
             self.fields["version"].initial = self.instance.version
 
-    @property
-    def is_edit(self) -> bool:
-        return "version" in self.fields
-
     def record_fields(self) -> dict[str, Any]:
         """The cleaned values the service takes as ``**fields``."""
         return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}

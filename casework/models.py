@@ -216,15 +216,6 @@ class CaseQuerySet(AuditedQuerySet):
         assert membership is not None
         return self.filter(trusted_address__area__path__startswith=membership.organisation.area.path)
 
-    def open(self) -> CaseQuerySet:
-        return self.filter(status=Case.Status.OPEN)
-
-    def with_overdue_support_plan(self, today: dt.date | None = None) -> CaseQuerySet:
-        today = today or timezone.localdate()
-        return self.filter(
-            status=Case.Status.OPEN, support_plan_due_on__lt=today, support_plan_done_on__isnull=True,
-        )
-
 
 class Case(Versioned):
     class Status(models.TextChoices):

@@ -166,10 +166,6 @@ def case_open(
 INTAKE_STEPS = ("survivor", "incident", "consent", "risk", "support")
 
 
-def intake_is_complete(case: Case) -> bool:
-    return case.intake_step == INTAKE_STEPS[-1]
-
-
 @transaction.atomic
 def case_intake_step_done(*, case: Case, step: str, by: Membership) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -323,10 +319,6 @@ def consent_withdraw(*, consent: Consent, by: Membership, on: dt.date | None = N
     _save(consent, by=by, reason="consent withdrawn")
     signals.consent_withdrawn.send(sender=Consent, consent=consent, by=by)
     return consent
-
-
-def has_current_consent(case: Case, scope: str) -> bool:
-    return case.consents.current().filter(scope=scope).exists()
 
 
 # --- Risk, safety, support, notes --------------------------------------------------------------

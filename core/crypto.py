@@ -244,10 +244,6 @@ class Binding:
         return b"\x00".join(parts)
 
 
-def is_token(value: str) -> bool:
-    return value.startswith(TOKEN_HEAD)
-
-
 def token_key_id(token: str) -> str:
     """The key id a token was sealed under (no decryption). Raises MalformedTokenError."""
     return _split_token(token, binding=None)[0]

@@ -99,10 +99,6 @@ class Indicator:
         with translation.override("en"):
             return str(self.name)
 
-    @property
-    def counts_people(self) -> bool:
-        return self.unit not in (Unit.ADDRESSES, Unit.PARTNERS, Unit.MODELS)
-
 
 INDICATORS: tuple[Indicator, ...] = (
     # 1. Trusted addresses (not people: shown as they are).

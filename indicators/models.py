@@ -82,10 +82,6 @@ class PlanTarget(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def indicator_info(self) -> catalogue.Indicator:
-        return catalogue.get(self.indicator)
-
 
 class SnapshotQuerySet(models.QuerySet["Snapshot"]):
     def current(self) -> Snapshot | None:

@@ -223,9 +223,6 @@ class Report:
         for section in self.sections:
             yield from section.tables
 
-    def hidden_count(self) -> int:
-        return sum(1 for found in self.protected.values() if found.mark.is_hidden)
-
 
 def format_value(value: int | float | None, unit: Unit) -> str:
     if value is None:

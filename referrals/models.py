@@ -153,16 +153,6 @@ class ReferralQuerySet(AuditedQuerySet):
     def active(self) -> ReferralQuerySet:
         return self.filter(status__in=[Status.SENT, Status.ACCEPTED, Status.IN_PROGRESS])
 
-    # --- Figures for the indicators app: aggregated in the database ---------------------------
-    def with_hours_to_acceptance(self) -> ReferralQuerySet:
-        hours = models.ExpressionWrapper(
-            (models.F("accepted_at") - models.F("sent_at")), output_field=models.DurationField()
-        )
-        return self.annotate(time_to_acceptance=hours)
-
-    def outcome_counts(self) -> dict[str, int]:
-        return dict(self.values_list("status").annotate(n=models.Count("pk")).order_by())
-
 
 class Referral(SealedConstraintsMixin, Versioned):
     class Urgency(models.TextChoices):

@@ -1,8 +1,8 @@
 """The confidential boundary: indicators reads only analytic categories and counts.
 
 One module (indicators/aggregates.py) touches the casework and referrals models; the SQL of a whole
-dashboard build never names an encrypted column or the survivor code, and every query over case data
-is an aggregate."""
+dashboard build never names an encrypted column or the survivor code, every query over case data is an
+aggregate, and reads only the columns listed in ``aggregates.READABLE`` (each of which a refresh reads)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,28 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casework.fields import encrypted_fields
+from casework.models import Case
 from indicators import aggregates, dhis2, exports, periods, services
 from indicators.report import build_report
 from indicators.services import snapshot_refresh
 from tests.casework.builders import case_a
 from tests.conftest import signed_in
 from tests.indicators.builders import release, three_rapes
+from tests.indicators.sql_reads import columns_read
 from tests.referrals.builders import referral_a
 
 INDICATORS = Path(aggregates.__file__).parent
+# A signed-in page's header counts the member's unread notifications (referrals' context processor):
+# a query of the page, not of the statistics, so READABLE does not cover it.
+PAGE_HEADER_TABLES = {"referrals_notification"}
 # Adapters that are not data: the PDF renderer.
 ALLOWED_OUTSIDE_IMPORTS = {"casework.pdf"}
 
@@ -64,11 +71,29 @@ def encrypted_columns() -> dict[str, set[str]]:
     return found
 
 
+def readable_columns() -> set[tuple[str, str]]:
+    """aggregates.READABLE as the SQL names it: (table, column)."""
+    found = set()
+    for label, names in aggregates.READABLE.items():
+        meta = apps.get_model(label)._meta
+        found |= {(meta.db_table, meta.get_field(name).column) for name in names}
+    return found
+
+
 def test_the_readable_columns_hold_nothing_encrypted_and_no_survivor_code():
     encrypted = {field.name for model in apps.get_models() for field in encrypted_fields(model)}
     for label, names in aggregates.READABLE.items():
         assert not names & encrypted, label
     assert "code" not in aggregates.READABLE["casework.Survivor"]
+
+
+def test_a_statistics_query_reading_a_column_not_in_readable_is_refused():
+    # Case.status is no statistic's business: a figure that starts reading it must list it first.
+    sql = str(Case.objects.values("status").annotate(n=Count("pk")).order_by().query)
+    with pytest.raises(AssertionError, match="not in aggregates.READABLE"):
+        assert_reads_only_readable([sql])
+    listed = str(Case.objects.values("age_band").annotate(n=Count("pk")).order_by().query)
+    assert assert_reads_only_readable([listed]) == {("casework_case", "age_band"), ("casework_case", "id")}
 
 
 def test_a_full_dashboard_build_never_reads_an_encrypted_column_or_the_survivor_code(cast):
@@ -97,7 +122,9 @@ def test_the_statistics_snapshot_refresh_never_reads_an_encrypted_column_or_the_
     names = {name for table in encrypted_columns().values() for name in table}
     with CaptureQueriesContext(connection) as captured:
         snapshot_refresh()
-    assert_only_counted(captured, names, more_than=40)
+    read = assert_only_counted(captured, names, more_than=40)
+    # READABLE is exact: a refresh counts every figure, so a column it never reads is not needed.
+    assert readable_columns() - read == set(), "listed in aggregates.READABLE but never read"
 
 
 def test_taking_a_withdrawn_survivor_out_of_the_snapshot_only_counts_her_rows(cast):
@@ -117,7 +144,10 @@ def test_taking_a_withdrawn_survivor_out_of_the_snapshot_only_counts_her_rows(ca
                if re.search(r'"(casework|referrals)_', sql))
 
 
-def assert_only_counted(captured: CaptureQueriesContext, names: set[str], *, more_than: int) -> None:
+def assert_only_counted(
+    captured: CaptureQueriesContext, names: set[str], *, more_than: int
+) -> set[tuple[str, str]]:
+    """Check every captured query over case data; return the (table, column) pairs they read."""
     queries = [q["sql"] for q in captured.captured_queries]
     touching = [sql for sql in queries if re.search(r'"(casework|referrals)_', sql)]
     assert len(touching) > more_than
@@ -129,3 +159,17 @@ def assert_only_counted(captured: CaptureQueriesContext, names: set[str], *, mor
             assert '"code"' not in sql, sql
         # Case data is only ever counted, summed or tested for existence — never listed.
         assert re.search(r"\b(COUNT|SUM|MEDIAN|percentile_cont)\s*\(", sql), sql
+    return assert_reads_only_readable(touching)
+
+
+def assert_reads_only_readable(queries: list[str]) -> set[tuple[str, str]]:
+    """Every column these queries read, of any table, is in aggregates.READABLE."""
+    readable = readable_columns()
+    read: set[tuple[str, str]] = set()
+    for sql in queries:
+        columns = columns_read(sql)
+        if {table for table, _ in columns if table.startswith(("casework_", "referrals_"))} <= PAGE_HEADER_TABLES:
+            continue
+        assert columns - readable == set(), ("read but not in aggregates.READABLE", sql)
+        read |= columns
+    return read
