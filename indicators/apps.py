@@ -10,16 +10,13 @@ class IndicatorsConfig(AppConfig):
         from accounts.access import Perm
         from accounts.demo import register_builder
         from accounts.navigation import Tile, register_tile
-        from casework.models import Consent
         from casework.signals import consent_withdrawing, consent_withdrawn
         from indicators import aggregates  # noqa: F401  (importing it registers SQLite's median aggregate)
         from indicators.demo import build_demo_release, build_demo_targets
         from indicators.receivers import count_before_withdrawal, take_out_of_statistics
 
-        consent_withdrawing.connect(count_before_withdrawal, sender=Consent,
-                                    dispatch_uid="indicators.count_before_withdrawal")
-        consent_withdrawn.connect(take_out_of_statistics, sender=Consent,
-                                  dispatch_uid="indicators.take_out_of_statistics")
+        consent_withdrawing.connect(count_before_withdrawal, dispatch_uid="indicators.count_before_withdrawal")
+        consent_withdrawn.connect(take_out_of_statistics, dispatch_uid="indicators.take_out_of_statistics")
         register_tile(
             Tile(
                 perm=Perm.INDICATORS_VIEW,

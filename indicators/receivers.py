@@ -12,12 +12,14 @@ between the two signals leaves nothing of hers behind in the process.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from casework.models import Consent
 from indicators import aggregates
 from indicators.services import Figures, snapshot_withdraw, withdrawal_count
+
+if TYPE_CHECKING:  # the type only: indicators read the records through aggregates alone
+    from casework.models import Consent
 
 _before: WeakKeyDictionary[Consent, Figures] = WeakKeyDictionary()
 

@@ -45,14 +45,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.models import AdminUnit, User
-from casework.models import Consent
 from indicators import aggregates, periods
 from indicators.models import (
     REPORTING_LEVELS,
@@ -63,6 +62,9 @@ from indicators.models import (
     SnapshotCorrection,
     SnapshotFigures,
 )
+
+if TYPE_CHECKING:  # the type only: indicators read the records through aggregates alone
+    from casework.models import Consent
 
 PERIOD_KINDS = ("month", "quarter", "year", "phase")
 
