@@ -137,6 +137,17 @@ class Side(models.TextChoices):
     SYSTEM = "system", _("the system")
 
 
+def overdue_at(now: dt.datetime) -> Q:
+    """Overdue: sent and not answered by its respond-by time. A referral exactly at its respond-by time is
+    still on time. The one definition of the rule: the queryset, the inbox order and the expiry job filter
+    on this ``Q``, and ``Referral.is_overdue_at`` states it for one row in memory (a test keeps them equal)."""
+    return Q(status=Status.SENT, respond_by__lt=now)
+
+
+# Refused because the time to answer has passed: the service expires the referral when it sees this reason.
+TOO_LATE = _("This referral was not acknowledged in time and has expired.")
+
+
 class ReferralQuerySet(AuditedQuerySet):
     def sent_by(self, membership: Membership | None) -> ReferralQuerySet:
         """Referrals of the cases this membership may see."""
@@ -148,7 +159,8 @@ class ReferralQuerySet(AuditedQuerySet):
         return objects_for(membership, Perm.REFERRAL_RESPOND, self)
 
     def overdue(self, now: dt.datetime | None = None) -> ReferralQuerySet:
-        return self.filter(status=Status.SENT, respond_by__lt=now or timezone.now())
+        """Overdue at ``now`` (the current time only for an outermost caller, such as a command)."""
+        return self.filter(overdue_at(now or timezone.now()))
 
     def active(self) -> ReferralQuerySet:
         return self.filter(status__in=[Status.SENT, Status.ACCEPTED, Status.IN_PROGRESS])
@@ -234,7 +246,12 @@ class Referral(SealedConstraintsMixin, Versioned):
 
     @property
     def is_overdue(self) -> bool:
-        return self.status == Status.SENT and self.respond_by is not None and self.respond_by < timezone.now()
+        """For templates, which cannot pass a time: overdue now."""
+        return self.is_overdue_at(timezone.now())
+
+    def is_overdue_at(self, now: dt.datetime) -> bool:
+        """``overdue_at(now)`` for this row, without a query."""
+        return self.status == Status.SENT and self.respond_by is not None and self.respond_by < now
 
     def side_of(self, membership: Membership | None) -> str | None:
         if membership is None:
@@ -245,30 +262,34 @@ class Referral(SealedConstraintsMixin, Versioned):
             return Side.SENDER
         return None
 
-    def can(self, action: str, *, by: Membership | None) -> bool:
+    def refusal(self, action: str, *, by: Membership | None, now: dt.datetime) -> str | None:
+        """Why ``by`` may not take ``action`` at ``now`` (translated), or None when it may: the one guard
+        behind ``can`` and ``transition``. Who before when: a request from the wrong side is refused as such
+        and changes nothing, even on a referral past its time."""
         step = self.TRANSITIONS.get((self.status, action))
         if step is None:
-            return False
-        if action == Action.ACCEPT and self.is_overdue:
-            return False
-        return step[1] == Side.SYSTEM and by is None or step[1] == self.side_of(by)
+            return _("A referral that is “%(status)s” cannot be “%(action)s”.") % {
+                "status": self.get_status_display(), "action": Action(action).label}
+        side = step[1]
+        if side == Side.SYSTEM:
+            if by is not None:
+                return _("Only the system can do this.")
+        elif self.side_of(by) != side:
+            return _("Only %(side)s can do this.") % {"side": Side(side).label}
+        if action == Action.ACCEPT and self.is_overdue_at(now):
+            return str(TOO_LATE)
+        return None
+
+    def can(self, action: str, *, by: Membership | None, now: dt.datetime | None = None) -> bool:
+        """For views and templates; ``now`` defaults to the current time only here, at the outermost call."""
+        return self.refusal(action, by=by, now=now or timezone.now()) is None
 
     def transition(self, action: str, *, by: Membership | None, now: dt.datetime) -> str:
         """Move to the next status or raise InvalidTransition with a message saying why not."""
-        step = self.TRANSITIONS.get((self.status, action))
-        if step is None:
-            raise InvalidTransition(
-                _("A referral that is “%(status)s” cannot be “%(action)s”.")
-                % {"status": self.get_status_display(), "action": Action(action).label}
-            )
-        next_status, side = step
-        if side == Side.SYSTEM:
-            if by is not None:
-                raise InvalidTransition(_("Only the system can do this."))
-        elif self.side_of(by) != side:
-            raise InvalidTransition(_("Only %(side)s can do this.") % {"side": Side(side).label})
-        if action == Action.ACCEPT and self.respond_by and self.respond_by < now:
-            raise InvalidTransition(_("This referral was not acknowledged in time and has expired."))
+        refusal = self.refusal(action, by=by, now=now)
+        if refusal is not None:
+            raise InvalidTransition(refusal)
+        next_status = self.TRANSITIONS[(self.status, action)][0]
         previous = self.status
         self.status = next_status
         if action == Action.SEND:

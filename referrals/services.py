@@ -3,6 +3,7 @@ is recorded as a ``ReferralEvent``, and grants or revokes the partner's object p
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 
@@ -22,6 +23,7 @@ from casework.models import Case, CaseAccess, Consent
 from casework.services import access_record
 from referrals.models import (
     CONSENT_SCOPE_FOR_KIND,
+    TOO_LATE,
     Action,
     InvalidTransition,
     Notification,
@@ -137,10 +139,12 @@ def referral_act(*, referral: Referral, action: str, by: Membership | None, note
     if action in Referral.NOTE_REQUIRED and not note.strip():
         raise ValidationError({"note": _("Write a short reason or outcome.")})
     now = timezone.now()
-    if action == Action.ACCEPT and referral.status == Status.SENT and referral.is_overdue:
-        # Too late: it expires now, and the acceptance is refused with a clear message.
+    refusal = referral.refusal(action, by=by, now=now)
+    if refusal == TOO_LATE:
+        # Too late: it expires now, as the expiry job would, and the acceptance is refused with a clear message.
         _expire(referral, now=now)
-        raise InvalidTransition(_("This referral was not acknowledged in time and has expired."))
+    if refusal is not None:
+        raise InvalidTransition(refusal)
     previous = referral.transition(action, by=by, now=now)
     if action in (Action.COMPLETE, Action.CLOSE_WITHOUT_SERVICE, Action.DECLINE):
         referral.outcome = note.strip()
@@ -158,8 +162,8 @@ def referral_act(*, referral: Referral, action: str, by: Membership | None, note
     return referral
 
 
-def _expire(referral: Referral, *, now: object) -> None:
-    previous = referral.transition(Action.EXPIRE, by=None, now=now)  # type: ignore[arg-type]
+def _expire(referral: Referral, *, now: dt.datetime) -> None:
+    previous = referral.transition(Action.EXPIRE, by=None, now=now)
     referral.version += 1
     _stamp(referral, by=None, reason="expired")
     referral.save()
@@ -168,14 +172,19 @@ def _expire(referral: Referral, *, now: object) -> None:
                          kind=Notification.Kind.REFERRAL_OVERDUE)
 
 
-def referrals_expire_overdue() -> int:
-    """Expire every sent referral past its response time (run by ``expire_referrals``). Returns the count."""
+def referrals_expire_overdue(*, now: dt.datetime | None = None) -> int:
+    """Expire every sent referral past its response time (run by ``expire_referrals``). Returns the count.
+
+    One clock for the whole run (the current time unless given): the list and the check under the lock
+    ask the same question, so a referral exactly at its respond-by time is left alone by both."""
+    now = now or timezone.now()
     count = 0
-    for pk in Referral.objects.overdue().values_list("pk", flat=True):
+    for pk in Referral.objects.overdue(now).values_list("pk", flat=True):
         with transaction.atomic():
             referral = Referral.objects.select_for_update().get(pk=pk)
-            if referral.status == Status.SENT and referral.is_overdue:
-                _expire(referral, now=timezone.now())
+            # It may have been answered since the list was read.
+            if referral.is_overdue_at(now):
+                _expire(referral, now=now)
                 count += 1
     return count
 

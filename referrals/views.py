@@ -21,7 +21,7 @@ from casework.pdf import render_pdf
 from referrals import services
 from referrals.access import get_referral_for
 from referrals.forms import ActionForm, DirectorySearchForm, NoteForm, ReferralForm
-from referrals.models import Action, Notification, Referral, Side, Status
+from referrals.models import Action, Notification, Referral, Side, Status, overdue_at
 from referrals.snapshot import labelled
 
 
@@ -128,10 +128,10 @@ def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
     side = referral.side_of(membership)
     if side == Side.PARTNER:
         services.referral_snapshot_viewed(referral=referral, by=membership)
-    Notification.objects.for_membership(membership).unread().filter(referral=referral).update(
-        read_at=timezone.now())
+    now = timezone.now()
+    Notification.objects.for_membership(membership).unread().filter(referral=referral).update(read_at=now)
     events = referral.events.select_related("actor", "actor__user", "actor__organisation")
-    actions = [a for a in Action if a not in (Action.EXPIRE,) and referral.can(a, by=membership)]
+    actions = [a for a in Action if a not in (Action.EXPIRE,) and referral.can(a, by=membership, now=now)]
     # The note and action forms post to their own addresses; work kept across a time-out comes back here.
     kept_note = bound_data(request, action=reverse("referrals:referral-note", args=[referral.pk]))
     kept_act = bound_data(request, action=reverse("referrals:referral-act", args=[referral.pk])) or {}
@@ -213,7 +213,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         rows = received.exclude(status__in=[Status.SENT, Status.ACCEPTED, Status.IN_PROGRESS])
     else:
         tab = "open"
-        overdue_first = When_(When(status=Status.SENT, respond_by__lt=now, then=Value(0)),
+        overdue_first = When_(When(overdue_at(now), then=Value(0)),
                               When(status=Status.SENT, urgency=Referral.Urgency.URGENT, then=Value(1)),
                               When(status=Status.SENT, then=Value(2)),
                               default=Value(3), output_field=IntegerField())
