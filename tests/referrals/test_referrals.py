@@ -246,6 +246,22 @@ def test_urgent_referrals_expire_after_two_hours_and_are_listed_first(cast):
         assert routine.pk in {r.pk for r in rows}
 
 
+@pytest.mark.parametrize("late,overdue", [(dt.timedelta(0), False), (dt.timedelta(microseconds=1), True)])
+def test_the_inbox_the_expiry_job_and_the_guard_share_one_overdue_rule(cast, late, overdue):
+    import time_machine
+
+    referral = referral_a(cast)
+    now = referral.respond_by + late
+    with time_machine.travel(now, tick=False):
+        rows = list(signed_in(cast.police_officer).get("/referrals/inbox/").context["page"])
+        assert [(r.pk, r.rank == 0) for r in rows] == [(referral.pk, overdue)]
+        assert list(Referral.objects.overdue(now)) == ([referral] if overdue else [])
+        assert referral.can(Action.ACCEPT, by=cast.police_officer, now=now) is not overdue
+        assert services.referrals_expire_overdue(now=now) == int(overdue)
+    expected = Status.EXPIRED if overdue else Status.SENT
+    assert Referral.objects.get(pk=referral.pk).status == expected
+
+
 # --- Notifications and emails -------------------------------------------------------------------
 
 

@@ -6,9 +6,10 @@ import uuid
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Role
-from referrals.models import Action, InvalidTransition, Referral, Side, Status
+from referrals.models import TOO_LATE, Action, InvalidTransition, Referral, Side, Status, overdue_at
 
 ALLOWED = {
     (Status.DRAFT, Action.SEND, Side.SENDER): Status.SENT,
@@ -79,3 +80,51 @@ def test_an_expired_referral_cannot_be_accepted_even_before_the_expiry_job_runs(
     with pytest.raises(InvalidTransition) as refused:
         referral.transition(Action.ACCEPT, by=_actor("partner"), now=timezone.now())
     assert "expired" in str(refused.value.messages[0]) or "hết hạn" in str(refused.value.messages[0])
+
+
+# Before, exactly at and after the time to answer: a referral exactly at respond_by is still on time.
+MOMENTS = {"before": -dt.timedelta(seconds=1), "at": dt.timedelta(0), "after": dt.timedelta(microseconds=1)}
+
+
+@pytest.mark.parametrize("status,action,actor,moment",
+                         list(itertools.product(Status, Action, ACTORS, MOMENTS)))
+def test_can_and_transition_give_the_same_answer_at_the_same_moment(status, action, actor, moment):
+    referral = _referral(status)
+    now = referral.respond_by + MOMENTS[moment]
+    refusal = referral.refusal(action, by=_actor(actor), now=now)
+    allowed = referral.can(action, by=_actor(actor), now=now)
+    assert allowed is (refusal is None)
+    if allowed:
+        referral.transition(action, by=_actor(actor), now=now)
+        assert referral.status == ALLOWED[(status, action, _side(actor))]
+    else:
+        with pytest.raises(InvalidTransition) as refused:
+            referral.transition(action, by=_actor(actor), now=now)
+        assert refused.value.messages == [refusal]
+        assert referral.status == status
+
+
+@pytest.mark.parametrize("moment,allowed", [("before", True), ("at", True), ("after", False)])
+def test_the_partner_may_accept_until_respond_by_and_not_after(moment, allowed):
+    referral = _referral(Status.SENT)
+    now = referral.respond_by + MOMENTS[moment]
+    assert referral.can(Action.ACCEPT, by=_actor("partner"), now=now) is allowed
+    assert referral.is_overdue_at(now) is not allowed
+    expected = None if allowed else str(TOO_LATE)
+    assert referral.refusal(Action.ACCEPT, by=_actor("partner"), now=now) == expected
+
+
+def test_the_wrong_side_is_told_who_may_act_even_after_respond_by():
+    referral = _referral(Status.SENT)
+    refusal = referral.refusal(Action.ACCEPT, by=_actor("sender"), now=referral.respond_by + dt.timedelta(days=1))
+    assert refusal == str(_("Only %(side)s can do this.") % {"side": Side.PARTNER.label})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status,moment", list(itertools.product(Status, MOMENTS)))
+def test_the_sql_and_the_in_memory_overdue_rules_agree(status, moment):
+    respond_by = timezone.now()
+    now = respond_by + MOMENTS[moment]
+    in_sql = overdue_at(now).check({"status": status, "respond_by": respond_by})
+    assert in_sql is Referral(status=status, respond_by=respond_by).is_overdue_at(now)
+    assert in_sql is (status == Status.SENT and moment == "after")
