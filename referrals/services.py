@@ -141,7 +141,8 @@ def referral_act(*, referral: Referral, action: str, by: Membership | None, note
     now = timezone.now()
     refusal = referral.refusal(action, by=by, now=now)
     if refusal == TOO_LATE:
-        # Too late: it expires now, as the expiry job would, and the acceptance is refused with a clear message.
+        # Meant to expire it on the spot, but the raise below rolls this back with the rest of the atomic
+        # service, so the expiry job is what expires it (kept as found; reported in issue 11).
         _expire(referral, now=now)
     if refusal is not None:
         raise InvalidTransition(refusal)
