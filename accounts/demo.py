@@ -9,27 +9,11 @@ The place names are real districts and communes of Kon Tum under the 2021–2025
 hierarchy; the commune and village codes follow the official pattern but are illustrative, not the
 statistics office's list.
 
-Extension point for the other apps
-----------------------------------
-``accounts`` must not import casework, referrals or indicators, so they add their own demo data by
-registering a builder from their ``AppConfig.ready()`` (importing this module there, not at the top of
-``apps.py``)::
-
-    from accounts.demo import ADDRESS_A, Demo, register_builder
-
-    def build_casework_demo(demo: Demo) -> None:
-        address = demo.organisations.get(ADDRESS_A)
-        if address is None:  # outside --only-area
-            return
-        case, created = ...  # look up first, then create through casework.services
-        demo.record(case, created=created)
-
-    register_builder(build_casework_demo)
-
-``seed_demo`` runs the builders after :func:`build_demo`, in registration order (that is, app order),
-inside the same transaction, so ``--dry-run`` rolls their writes back too. A builder must be
-idempotent, write through its own app's services, and use only what ``demo`` holds (which already
-respects ``--only-area``).
+The other apps' demo data
+-------------------------
+``accounts`` must not import casework, referrals or indicators, so their demo data is built in the
+top-layer ``portal.demo``, which ``seed_demo`` runs after :func:`build_demo` with the :class:`Demo` it
+returns; the keys below (``ADDRESS_A``, ``POLICE_A``, …) name the organisations those builders use.
 """
 
 from __future__ import annotations
@@ -335,24 +319,6 @@ class Demo:
     def counts(self) -> list[tuple[str, int, int]]:
         """(plural name, created, already there) per kind of object, in the order first met."""
         return [(self._plural[label], self.created[label], self.existing[label]) for label in self._plural]
-
-
-# --- Builders -------------------------------------------------------------------------------------
-
-DemoBuilder = Callable[[Demo], None]
-_builders: list[DemoBuilder] = []
-
-
-def register_builder(builder: DemoBuilder) -> DemoBuilder:
-    """Have ``seed_demo`` run ``builder(demo)`` after the accounts demo. Registering twice is a no-op,
-    so ``AppConfig.ready()`` may run more than once. Usable as a decorator."""
-    if builder not in _builders:
-        _builders.append(builder)
-    return builder
-
-
-def registered_builders() -> tuple[DemoBuilder, ...]:
-    return tuple(_builders)
 
 
 def refuse_in_production() -> None:

@@ -25,7 +25,6 @@ from accounts import selectors, services, unsaved
 from accounts.forms import LoginForm, TokenForm
 from accounts.middleware import SESSION_MEMBERSHIP_KEY
 from accounts.models import Membership
-from accounts.navigation import tiles_for
 
 
 class LoginView(auth_views.LoginView):
@@ -111,15 +110,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     copies what she typed before reloading.
     """
     return render(request, "csrf_failure.html", status=403)
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
-    memberships = list(request.user.active_memberships())
-    if membership is None and len(memberships) > 1:
-        return redirect("accounts:membership-choose")
-    return render(request, "home.html", {"memberships": memberships, "tiles": tiles_for(membership),
-                                         "awaiting": selectors.own_grants_awaiting(request.user)})
 
 
 def membership_choose(request: HttpRequest) -> HttpResponse:

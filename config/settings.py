@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "casework",
     "referrals",
     "indicators",
+    "portal",  # last: the top layer, which may import every app before it and which no app imports
 ]
 
 MIDDLEWARE = [

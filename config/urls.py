@@ -2,11 +2,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from accounts import views as accounts_views
 from accounts.admin_site import admin_site
+from portal import views as portal_views
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", portal_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("casework.urls")),
     path("referrals/", include("referrals.urls")),

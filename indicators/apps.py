@@ -7,24 +7,9 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("Indicators")
 
     def ready(self) -> None:
-        from accounts.access import Perm
-        from accounts.demo import register_builder
-        from accounts.navigation import Tile, register_tile
         from casework.signals import consent_withdrawing, consent_withdrawn
         from indicators import aggregates  # noqa: F401  (importing it registers SQLite's median aggregate)
-        from indicators.demo import build_demo_release, build_demo_targets
         from indicators.receivers import count_before_withdrawal, take_out_of_statistics
 
         consent_withdrawing.connect(count_before_withdrawal, dispatch_uid="indicators.count_before_withdrawal")
         consent_withdrawn.connect(take_out_of_statistics, dispatch_uid="indicators.take_out_of_statistics")
-        register_tile(
-            Tile(
-                perm=Perm.INDICATORS_VIEW,
-                url_name="indicators:dashboard",
-                order=40,
-                title=_("Indicators"),
-                text=_("Project 8 results for your area: tables, charts, targets and downloads."),
-            )
-        )
-        register_builder(build_demo_targets)
-        register_builder(build_demo_release)

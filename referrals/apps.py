@@ -7,22 +7,12 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self) -> None:
-        from accounts.access import Perm
-        from accounts.demo import register_builder
-        from accounts.navigation import Tile, register_tile
         from casework.models import Consent
         from casework.panels import CasePanel, register_case_panel
         from casework.signals import consent_withdrawn
-        from referrals.demo import build_demo_referrals
         from referrals.receivers import revoke_partner_access
         from referrals.views import case_panel_context
 
-        register_builder(build_demo_referrals)
         consent_withdrawn.connect(revoke_partner_access, sender=Consent,
                                   dispatch_uid="referrals.revoke_partner_access")
-        register_tile(Tile(perm=Perm.REFERRAL_RESPOND, url_name="referrals:inbox", order=5,
-                           title=_("Referrals received"), text=_("New, overdue and in-progress referrals.")))
         register_case_panel(CasePanel(template_name="referrals/case_panel.html", context=case_panel_context, order=50))
-        register_tile(Tile(perm=Perm.PARTNER_DIRECTORY_VIEW, url_name="referrals:directory", order=60,
-                           title=_("Partner directory"),
-                           text=_("Police, health, legal aid and social services by commune.")))

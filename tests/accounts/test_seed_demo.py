@@ -18,6 +18,10 @@ from hypothesis import strategies as st
 
 from accounts import demo
 from accounts.models import AdminUnit, Membership, Organisation, Role, User
+from portal import demo as portal_demo
+from portal.demo.casework import build_demo_cases
+from portal.demo.indicators import build_demo_release, build_demo_targets
+from portal.demo.referrals import build_demo_referrals
 from tests import factories as f
 
 K = Organisation.Kind
@@ -25,9 +29,9 @@ K = Organisation.Kind
 
 @pytest.fixture(autouse=True)
 def accounts_demo_only(monkeypatch):
-    """These tests are about the accounts part of the demo: other apps' registered builders (which
-    test themselves) are left out, except in the test of the whole demo at the end."""
-    monkeypatch.setattr(demo, "_builders", [])
+    """These tests are about the accounts part of the demo: the other apps' builders (which test
+    themselves) are left out, except in the test of the whole demo at the end."""
+    monkeypatch.setattr(portal_demo, "BUILDERS", ())
 
 
 def run(command: str, *args: str) -> str:
@@ -258,7 +262,14 @@ def test_dry_run_reports_what_it_would_create_and_writes_nothing(db):
     assert set(counts().values()) == {0}
 
 
-def test_registered_builders_run_after_the_accounts_demo_and_roll_back_with_dry_run(db):
+def test_seed_demo_builds_cases_then_referrals_from_them_then_the_figures_that_count_both(monkeypatch):
+    monkeypatch.undo()  # every app's builder, as seed_demo runs them
+
+    assert list(portal_demo.BUILDERS) == [build_demo_cases, build_demo_referrals, build_demo_targets,
+                                          build_demo_release]
+
+
+def test_the_demo_builders_run_after_the_accounts_demo_and_roll_back_with_dry_run(db, monkeypatch):
     seen = {}
 
     def build_extra(d: demo.Demo) -> None:
@@ -268,9 +279,7 @@ def test_registered_builders_run_after_the_accounts_demo_and_roll_back_with_dry_
         group = Group.objects.create(name="extra")
         d.record(group, created=True)
 
-    demo.register_builder(build_extra)
-    demo.register_builder(build_extra)
-    assert demo.registered_builders() == (build_extra,)
+    monkeypatch.setattr(portal_demo, "BUILDERS", (build_extra,))
 
     output = run("seed_demo", "--dry-run")
 
@@ -332,7 +341,7 @@ def test_a_custom_password_is_printed_and_works(db):
 
 
 def test_the_whole_demo_with_every_app_builder_is_idempotent(db, monkeypatch):
-    monkeypatch.undo()  # the builders registered by the installed apps, as seed_demo runs them
+    monkeypatch.undo()  # every app's builder, as seed_demo runs them
 
     def every_table() -> dict[str, int]:
         return {model._meta.label: model._default_manager.count() for model in apps.get_models()

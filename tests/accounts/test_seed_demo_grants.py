@@ -7,15 +7,15 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from accounts import demo
 from accounts.models import AccountEvent, Membership
+from portal import demo as portal_demo
 
 Kind = AccountEvent.Kind
 
 
 @pytest.fixture(autouse=True)
 def accounts_demo_only(monkeypatch):
-    monkeypatch.setattr(demo, "_builders", [])
+    monkeypatch.setattr(portal_demo, "BUILDERS", ())
 
 
 def test_every_demo_role_is_in_force_each_confirmed_by_its_confirmer(db):

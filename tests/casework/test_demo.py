@@ -1,4 +1,4 @@
-"""The demo cases that seed_demo builds through casework.demo: what they show, and that a second run
+"""The demo cases that seed_demo builds through portal.demo.casework: what they show, and that a second run
 adds nothing."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from django.utils import timezone, translation
 
 from accounts import demo as accounts_demo
 from accounts.models import Membership, Organisation
-from casework.demo import CASES_PER_ADDRESS, _plan, build_demo_cases
 from casework.ethnicity import Ethnicity
 from casework.models import (
     AgeBand,
@@ -30,6 +29,8 @@ from casework.models import (
     Survivor,
 )
 from casework.risk import RiskLevel
+from portal import demo as portal_demo
+from portal.demo.casework import CASES_PER_ADDRESS, _plan, build_demo_cases
 
 
 def seed(*args: str) -> str:
@@ -62,8 +63,8 @@ def seeded(seeded_once: str, db) -> str:
     return seeded_once
 
 
-def test_the_casework_builder_is_registered_with_seed_demo():
-    assert build_demo_cases in accounts_demo.registered_builders()
+def test_seed_demo_builds_the_demo_cases_first_so_referrals_and_indicators_can_use_them():
+    assert portal_demo.BUILDERS[0] is build_demo_cases
 
 
 def test_seed_demo_opens_twenty_cases_at_each_trusted_address_that_has_volunteers(seeded):

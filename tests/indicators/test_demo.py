@@ -14,15 +14,15 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from accounts import demo as accounts_demo
 from accounts.models import AdminUnit, Membership
 from casework.models import Survivor
 from indicators import periods
-from indicators.demo import build_demo_targets
 from indicators.disclosure import Kind, Mark
 from indicators.forms import default_period
 from indicators.models import PlanTarget, Release
 from indicators.report import build_report
+from portal import demo as portal_demo
+from portal.demo.indicators import build_demo_release, build_demo_targets
 from tests.conftest import signed_in
 
 
@@ -45,8 +45,8 @@ def seeded(seeded_once: str, db) -> str:
     return seeded_once
 
 
-def test_the_targets_builder_is_registered_with_seed_demo():
-    assert build_demo_targets in accounts_demo.registered_builders()
+def test_seed_demo_sets_targets_and_releases_last_so_the_figures_count_every_demo_case_and_referral():
+    assert portal_demo.BUILDERS[-2:] == (build_demo_targets, build_demo_release)
 
 
 def test_seed_demo_sets_plan_targets_for_the_province_and_a_district_once(seeded):

@@ -1,4 +1,5 @@
-"""``python manage.py seed_demo``: build the demo province, its organisations and one user per role."""
+"""``python manage.py seed_demo``: build the demo province, its organisations and one user per role, then
+every app's demo data (``portal.demo.BUILDERS``)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from django.utils.translation import gettext as _
 
 from accounts import demo as demo_module
 from accounts.demo import Demo, DemoError
+from portal import demo as portal_demo
 
 
 class Command(BaseCommand):
     help = (
         "Build a demo: a province (Kon Tum, code 62) with districts, communes and villages, about ten "
         "trusted addresses, referral partners, Women's Union offices, and one user per role, all with one "
-        "printed password. Safe to run again: what exists is left as it is. Apps may add their own demo "
-        "data (see accounts/demo.py). Refuses to run in production mode."
+        "printed password. Safe to run again: what exists is left as it is. Then each app adds its own demo "
+        "data (portal/demo/). Refuses to run in production mode."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -65,7 +67,7 @@ class Command(BaseCommand):
                     province_name=options["province_name"], only_area=options["only_area"],
                     log=self.stdout.write, verbosity=verbosity,
                 )
-                for builder in demo_module.registered_builders():
+                for builder in portal_demo.BUILDERS:
                     self.stdout.write(self.style.MIGRATE_HEADING(_("Demo data: %(builder)s") % {
                         "builder": f"{builder.__module__}.{builder.__qualname__}"}))
                     builder(demo)

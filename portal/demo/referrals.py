@@ -1,7 +1,7 @@
 """Demo partner directory and referrals in every state (``seed_demo``).
 
-Registered from ``ReferralsConfig.ready()``; runs after the casework demo, writes through the
-referrals services, and is idempotent: a demo case that already has referrals is left as it is.
+Runs after the casework demo (``portal.demo.BUILDERS``), writes through the referrals services, and is
+idempotent: a demo case that already has referrals is left as it is.
 Referrals that must look old (overdue, expired) are back-dated after sending — demo data only.
 """
 

@@ -1,8 +1,7 @@
 """Demo cases for ``seed_demo``: fictional survivors and their cases at the demo trusted addresses.
 
-Registered from ``CaseworkConfig.ready()`` with ``accounts.demo.register_builder``. Every write goes
-through ``casework.services``, so encryption, blind indexes, history and object permissions are the
-real ones.
+The first of ``portal.demo.BUILDERS``. Every write goes through ``casework.services``, so encryption,
+blind indexes, history and object permissions are the real ones.
 
 Every name, phone number, ID number and story here is invented. The people are spread over the
 ethnic groups of Kon Tum (Xơ-đăng, Ba-na, Gia-rai, Hrê, Gié-Triêng), with Kinh and HMông (who have

@@ -1,5 +1,5 @@
-"""Demo plan targets and the first releases of figures for ``seed_demo`` (registered from
-``IndicatorsConfig.ready()``).
+"""Demo plan targets and the first releases of figures for ``seed_demo``, the last of
+``portal.demo.BUILDERS``.
 
 The demo province is small (ten trusted addresses, the demo cases of the casework builder), so the
 targets are the Kon Tum plan's targets (3320/KH-UBND: 30 new and 151 consolidated trusted addresses,
