@@ -8,8 +8,9 @@ volunteer's request. Their SQL differs only in her case's id. So the query is bu
 placeholder in that parameter's place, compiled, and kept with its compiler; a later run binds the real
 value and hands the fetched rows to the same compiler, which converts them as ``values()`` would.
 
-Kept per connection (Django gives each thread its own), and per active time zone, which the SQL of a
-date truncation carries as a parameter. Nothing identifying is kept: the SQL and its parameters are
+Kept on the connection object (Django gives each thread its own, and the compiler refers to it, so the
+two live and go together), and per active time zone, which the SQL of a date truncation carries as a
+parameter. Nothing identifying is kept: the SQL and its parameters are
 the same for every survivor.
 """
 
@@ -17,13 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
 
-_compiled: WeakKeyDictionary[Any, dict[Hashable, tuple[Any, str, tuple[Any, ...], list[int], list[str]]]]
-_compiled = WeakKeyDictionary()
+# The attribute of a connection object that holds its compiled statements.
+STATEMENTS = "bound_statements"
 
 
 def bound_values(
@@ -41,7 +41,8 @@ def bound_values(
     ``placeholder``, a value of ``field`` that no row holds; later calls with the same key only run the
     kept SQL, with ``value`` prepared for ``field`` wherever the placeholder was."""
     connection = connections[using]
-    statements = _compiled.setdefault(connection, {})
+    statements: dict[Hashable, tuple[Any, str, tuple[Any, ...], list[int], list[str]]]
+    statements = connection.__dict__.setdefault(STATEMENTS, {})
     full_key = (key, timezone.get_current_timezone_name())
     if full_key not in statements:
         query = build(placeholder).query
