@@ -27,7 +27,7 @@ from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.utils import get_group_obj_perms_model
 
-from accounts.models import Membership, Role
+from accounts.models import Membership, MembershipQuerySet, Role
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -217,7 +217,7 @@ def grant_decider(by: Membership | None, grant: Membership, *, own_confirmer_exi
     return None
 
 
-def grants_in_scope(membership: Membership | None) -> models.QuerySet[Membership]:
+def grants_in_scope(membership: Membership | None) -> MembershipQuerySet:
     """The grants, in any state, that are this membership's to confirm — filtered in SQL.
 
     Its own organisation's grants of the roles it confirms; for a supervisor also those of every

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django import forms
@@ -29,7 +29,8 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from accounts import access, selectors, services
 from accounts.access import Perm, role_allows
 from accounts.admin_site import admin_site
-from accounts.models import AccountLink, AdminUnit, Membership, Organisation, User
+from accounts.models import AccountLink, AdminUnit, Membership, MembershipQuerySet, Organisation, User
+from accounts.requests import acting_membership, signed_in_user
 from accounts.views_passwords import stash_link_to_show
 
 
@@ -56,17 +57,19 @@ class OperatorOnly:
         return False
 
     def history_form_view(self, request: HttpRequest, object_id: str, version_id: str,
-                          extra_context: dict | None = None) -> HttpResponse:
+                          extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # simple-history saves whatever is posted to a past version's page, whatever the permissions:
         # posting an old "active" version of an ended membership would restore it with nobody's
         # confirmation. Past versions are for reading.
         if request.method != "GET":
             raise PermissionDenied
-        return super().history_form_view(  # type: ignore[misc]
+        # The next class in the admin's MRO (simple-history's), which mypy cannot see from this mixin.
+        response: HttpResponse = super().history_form_view(  # type: ignore[misc]
             request, object_id, version_id, extra_context)
+        return response
 
 
-class OperatorUserCreationForm(forms.ModelForm):
+class OperatorUserCreationForm(forms.ModelForm[User]):
     """A new account has no password field: its holder chooses the password with an invitation link."""
 
     delivery = forms.ChoiceField(
@@ -80,13 +83,13 @@ class OperatorUserCreationForm(forms.ModelForm):
         fields = ("username", "first_name", "last_name", "email")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("delivery") == AccountLink.Delivery.EMAILED and not cleaned.get("email"):
             self.add_error("delivery", _("To e-mail the invitation, give an e-mail address."))
         return cleaned
 
 
-class OperatorUserChangeForm(forms.ModelForm):
+class OperatorUserChangeForm(forms.ModelForm[User]):
     class Meta:
         model = User
         fields = ("username", "first_name", "last_name", "email", "is_active")
@@ -95,9 +98,11 @@ class OperatorUserChangeForm(forms.ModelForm):
 def yes_no_column(model: type[models.Model], field: str) -> Callable[[Any], str]:
     """A yes/no column whose icon is labelled in the reader's language: Django's own boolean column
     labels its icon "True" or "False", in English, whatever the language."""
-    value_of = model._meta.get_field(field).value_from_object
+    model_field = model._meta.get_field(field)
+    assert isinstance(model_field, models.Field)  # a column of the model, not a relation's reverse side
+    value_of = model_field.value_from_object
 
-    @admin.display(description=model._meta.get_field(field).verbose_name, ordering=field)
+    @admin.display(description=model_field.verbose_name, ordering=field)
     def column(obj: models.Model) -> str:
         return yes_no_icon(bool(value_of(obj)))
 
@@ -133,7 +138,7 @@ class OperatorHistoryAdmin(SimpleHistoryAdmin):
         return ReadableHistory(self.model, historical_record)
 
 
-def _is_key(field: models.Field, value: object) -> bool:
+def _is_key(field: models.Field[Any, Any], value: object) -> bool:
     """Could ``value`` be stored in ``field`` at all? (Whether such a row exists is the database's answer.)"""
     try:
         field.to_python(value)
@@ -148,7 +153,7 @@ class KeysOnlyAutocompleteSelect(AutocompleteSelect):
     be a key of the remote model (“1e400”, a number where the key is a UUID) makes that lookup raise: a
     500 instead of the form's own “Select a valid choice”. Such values are simply not shown back."""
 
-    def optgroups(self, name: str, value: list[str], attr: dict[str, Any] | None = None) -> Any:
+    def optgroups(self, name: str, value: Sequence[str], attr: dict[str, Any] | None = None) -> Any:
         remote = self.field.remote_field
         target = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
         return super().optgroups(name, [v for v in value if _is_key(target, v)], attr)
@@ -158,7 +163,7 @@ class KeysOnlyAutocompleteSelectMultiple(KeysOnlyAutocompleteSelect, Autocomplet
     pass
 
 
-class CraftedIdsRefused(admin.ModelAdmin):
+class CraftedIdsRefused(admin.ModelAdmin[Any]):
     """A crafted id in the address or in a posted form is "not found" or a form error, never a 500.
 
     Ids beyond an integer column's range are handled for every query by core/lookups.py; what remains
@@ -177,7 +182,7 @@ class CraftedIdsRefused(admin.ModelAdmin):
                                                                   using=kwargs.get("using"))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def _refuse_non_keys(self, *pairs: tuple[models.Field, str]) -> None:
+    def _refuse_non_keys(self, *pairs: tuple[models.Field[Any, Any], str]) -> None:
         if not all(_is_key(field, unquote(value)) for field, value in pairs):
             raise Http404
 
@@ -188,14 +193,17 @@ class CraftedIdsRefused(admin.ModelAdmin):
 
     def history_form_view(self, request: HttpRequest, object_id: str, version_id: str,
                           extra_context: Any = None) -> HttpResponse:
-        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)  # type: ignore[attr-defined]  # set by simple-history
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)  # set by simple-history
         self._refuse_non_keys((self.model._meta.pk, object_id),
                               (history.model._meta.get_field("history_id"), version_id))
-        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]  # SimpleHistoryAdmin's, later in the MRO
+        # SimpleHistoryAdmin's, later in the MRO, which mypy cannot see from this mixin.
+        response: HttpResponse = super().history_form_view(  # type: ignore[misc]
+            request, object_id, version_id, extra_context)
+        return response
 
 
 @admin.register(User, site=admin_site)
-class OperatorUserAdmin(OperatorOnly, CraftedIdsRefused, UserAdmin):
+class OperatorUserAdmin(OperatorOnly, CraftedIdsRefused, UserAdmin[User]):
     """Operators manage accounts but never see or set a password: there is no password field, no
     password page for another user, only one-time links their holders choose a password with."""
 
@@ -247,7 +255,7 @@ class OperatorUserAdmin(OperatorOnly, CraftedIdsRefused, UserAdmin):
         user = self.get_object(request, id)
         if user is None:
             raise Http404
-        membership = request.membership  # type: ignore[attr-defined]
+        membership = acting_membership(request)
         if not access.may_issue_link(membership, user):
             raise PermissionDenied
         delivery = request.POST.get("delivery")
@@ -266,7 +274,7 @@ class OperatorUserAdmin(OperatorOnly, CraftedIdsRefused, UserAdmin):
         return redirect("accounts:link-show")
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        membership = request.membership  # type: ignore[attr-defined]
+        membership = acting_membership(request)
         data = form.cleaned_data
         if not change:
             user = services.user_create(username=data["username"], first_name=data["first_name"],
@@ -310,7 +318,7 @@ class OperatorUserAdmin(OperatorOnly, CraftedIdsRefused, UserAdmin):
 
 
 @admin.register(AdminUnit, site=admin_site)
-class AdminUnitAdmin(OperatorOnly, CraftedIdsRefused, admin.ModelAdmin):
+class AdminUnitAdmin(OperatorOnly, CraftedIdsRefused, admin.ModelAdmin[AdminUnit]):
     list_display = ("name", "level", "code", "parent", "valid_from", "valid_until")
     list_filter = ("level",)
     search_fields = ("name", "code")
@@ -321,7 +329,7 @@ class AdminUnitAdmin(OperatorOnly, CraftedIdsRefused, admin.ModelAdmin):
         # Through the service: a changed path is rewritten below the unit too (the form's own
         # validation already ran AdminUnit.clean, so the service's refusals appear beside the fields).
         fields = {name: form.cleaned_data[name] for name in self.fields}
-        membership = request.membership  # type: ignore[attr-defined]
+        membership = acting_membership(request)
         if change:
             saved = services.admin_unit_update(unit=obj, by=membership, **fields)
         else:
@@ -339,13 +347,13 @@ class OrganisationAdmin(OperatorOnly, CraftedIdsRefused, OperatorHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
         fields = {f: form.cleaned_data[f] for f in form.cleaned_data}
         if change:
-            services.organisation_update(organisation=obj, by=request.user, **fields)
+            services.organisation_update(organisation=obj, by=signed_in_user(request), **fields)
         else:
-            created = services.organisation_create(by=request.user, **fields)
+            created = services.organisation_create(by=signed_in_user(request), **fields)
             obj.pk, obj.group_id = created.pk, created.group_id
 
 
-class MembershipRequestForm(forms.ModelForm):
+class MembershipRequestForm(forms.ModelForm[Membership]):
     """Asking for a role. The services' rules (never for oneself, one live role per organisation, a
     role that fits the organisation) are placed beside the fields here, and enforced again on saving."""
 
@@ -356,7 +364,7 @@ class MembershipRequestForm(forms.ModelForm):
     acting: Membership | None = None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if self.errors:
             return cleaned
         try:
@@ -393,23 +401,23 @@ class MembershipAdmin(OperatorOnly, CraftedIdsRefused, OperatorHistoryAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"acting": getattr(request, "membership", None)})
+        return type(form.__name__, (form,), {"acting": acting_membership(request)})
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         if change:
             raise PermissionDenied  # a role is never edited in place
         created = services.membership_request(
             user=form.cleaned_data["user"], organisation=form.cleaned_data["organisation"],
-            role=form.cleaned_data["role"], by=request.membership,  # type: ignore[attr-defined]
+            role=form.cleaned_data["role"], by=acting_membership(request),
         )
         obj.pk, obj.state = created.pk, created.state
 
     @admin.action(description=_("End the selected roles"))
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+    def revoke_selected(self, request: HttpRequest, queryset: MembershipQuerySet) -> None:
         ended = 0
         for membership in queryset.live():
             try:
-                services.membership_revoke(membership=membership, by=request.membership)  # type: ignore[attr-defined]
+                services.membership_revoke(membership=membership, by=acting_membership(request))
             except ValidationError as refused:
                 self.message_user(request, f"{membership}: {' '.join(refused.messages)}", level=messages.ERROR)
             else:

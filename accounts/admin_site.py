@@ -36,11 +36,12 @@ class OperatorAdminSite(admin.AdminSite):
             # here they are simply refused.
             if request.user.is_authenticated and not self.has_permission(request):
                 raise PermissionDenied
-            return inner(request, *args, **kwargs)
+            response: HttpResponse = inner(request, *args, **kwargs)
+            return response
 
         return update_wrapper(refuse_signed_in_outsiders, inner)
 
-    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # One sign-in page for the whole site; a signed-in user without the role is refused, not
         # shown a second login form, and an operator is sent on to the administration.
         if request.user.is_authenticated:
@@ -49,14 +50,23 @@ class OperatorAdminSite(admin.AdminSite):
             raise PermissionDenied
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.get_full_path()})}")
 
-    def logout(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    # django-stubs says TemplateResponse; Django accepts any response, and this one redirects.
+    def logout(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return redirect("accounts:logout")
 
-    def password_change(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    # django-stubs says TemplateResponse; Django accepts any response, and this one redirects.
+    def password_change(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         # One place to change one's own password, which records it in the account history.
         return redirect("accounts:password-change")
 
-    def password_change_done(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    # django-stubs says TemplateResponse; Django accepts any response, and this one redirects.
+    def password_change_done(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return redirect("accounts:profile")
 
 

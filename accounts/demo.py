@@ -442,7 +442,7 @@ def _build_user(demo: Demo, spec: UserSpec) -> None:
 
 # Who confirms whom in the demo: supervisors first, so that they can confirm the leads of addresses,
 # who then confirm their volunteers.
-_CONFIRMATION_ORDER = [Role.UNION_SUPERVISOR, Role.LEAD, Role.PARTNER_OFFICER, Role.VOLUNTEER]
+_CONFIRMATION_ORDER: list[str] = [Role.UNION_SUPERVISOR, Role.LEAD, Role.PARTNER_OFFICER, Role.VOLUNTEER]
 
 
 def _confirm_memberships(demo: Demo) -> None:

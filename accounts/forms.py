@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
@@ -14,9 +16,10 @@ class LoginForm(AuthenticationForm):
         "inactive": _("Wrong username or password. Please try again."),
     }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         username = self.fields["username"]
+        assert isinstance(username, forms.CharField)
         # Django sets max_length after the field is built, so it is never checked: an overlong name
         # would reach authenticate() and overflow axes' 255-character column (a 500 on PostgreSQL).
         username.validators.append(MaxLengthValidator(username.max_length))
@@ -37,4 +40,5 @@ class TokenForm(forms.Form):
     )
 
     def clean_token(self) -> str:
-        return self.cleaned_data["token"].strip()
+        value: str = self.cleaned_data["token"]
+        return value.strip()

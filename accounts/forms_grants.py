@@ -15,4 +15,5 @@ class GrantConfirmForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        return self.cleaned_data["code"].strip()
+        value: str = self.cleaned_data["code"]
+        return value.strip()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +17,8 @@ class PasswordForgotForm(forms.Form):
     )
 
     def clean_username(self) -> str:
-        return self.cleaned_data["username"].strip()
+        value: str = self.cleaned_data["username"]
+        return value.strip()
 
 
 class EmailChangeForm(forms.Form):
@@ -26,12 +29,12 @@ class EmailChangeForm(forms.Form):
     password = forms.CharField(label=_("Your current password"), strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
-    def __init__(self, user: User, *args: object, **kwargs: object) -> None:
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
+        password: str = self.cleaned_data["password"]
         if not self.user.check_password(password):
             raise forms.ValidationError(_("That is not your current password."))
         return password

@@ -15,6 +15,7 @@ from guardian.core import ObjectPermissionChecker
 from accounts import unsaved
 from accounts.access import TWO_FACTOR_ROLES
 from accounts.models import Membership
+from accounts.requests import AppRequest
 
 SESSION_MEMBERSHIP_KEY = "acting_membership_id"
 
@@ -43,18 +44,18 @@ class ActiveMembershipMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: AppRequest) -> HttpResponse:
         # Eager (one indexed query, shared with the two-factor check) rather than lazy: a lazy proxy
         # of None is not ``None``.
         memberships: list[Membership] = []
         if request.user.is_authenticated:
             memberships = list(Membership.objects.active().filter(user=request.user).select_related(
                 "user", "organisation", "organisation__area", "organisation__group"))
-        request.memberships = memberships  # type: ignore[attr-defined]
-        request.membership = _acting_membership(request, memberships)  # type: ignore[attr-defined]
-        if request.membership is not None:
+        request.memberships = memberships
+        request.membership = membership = _acting_membership(request, memberships)
+        if membership is not None:
             # Request-scoped cache of object permissions (see accounts.access.can).
-            request.membership.permission_checker = ObjectPermissionChecker(request.membership.organisation.group)
+            membership.permission_checker = ObjectPermissionChecker(membership.organisation.group)
         return self.get_response(request)
 
 
@@ -72,7 +73,7 @@ class VietnameseFirstLocaleMiddleware:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
@@ -188,7 +189,7 @@ class IdleTimeoutMiddleware:
         return response
 
     def process_view(
-        self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[object, ...],
+        self, request: AppRequest, view: Callable[..., HttpResponse], args: tuple[object, ...],
         kwargs: dict[str, object],
     ) -> None:
         if request.user.is_authenticated:

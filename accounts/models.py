@@ -9,6 +9,8 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
@@ -22,12 +24,18 @@ from simple_history.models import HistoricalRecords
 
 from core.crypto import Binding, DecryptionError, decrypt_text, encrypt_text
 
+if TYPE_CHECKING:
+    from guardian.core import ObjectPermissionChecker
+
 
 class User(AbstractUser):
     """A person who signs in. What they may do comes only from their memberships.
 
     ``is_superuser`` and ``is_staff`` grant nothing in this system: the access gate reads memberships.
     """
+
+    # Set on the request's user by django_otp's OTPMiddleware: whether this session passed the second factor.
+    is_verified: Callable[[], bool]
 
     class Meta:
         verbose_name = _("user")
@@ -116,11 +124,12 @@ class AdminUnit(models.Model):
         return f"{parent.path if parent else ''}{level[0]}{code}/"
 
     def clean(self) -> None:
-        if self.pk and self.parent_id and self.parent.ancestors_and_self().filter(pk=self.pk).exists():
+        parent = self.parent
+        if self.pk and parent is not None and parent.ancestors_and_self().filter(pk=self.pk).exists():
             # The levels below would refuse it too, but this says what is wrong.
             raise ValidationError({"parent": _("A unit cannot be moved under itself or under a unit inside it.")})
         allowed = self.ALLOWED_PARENTS.get(self.level, ())
-        parent_level = self.parent.level if self.parent_id else None
+        parent_level = parent.level if parent is not None else None
         if (parent_level is None and allowed) or (parent_level is not None and parent_level not in allowed):
             raise ValidationError(
                 {"parent": _("A %(level)s cannot sit under this unit.") % {"level": self.get_level_display()}}
@@ -346,6 +355,9 @@ class Membership(models.Model):
 
     history = HistoricalRecords()
     objects = MembershipQuerySet.as_manager()
+    # Set by ActiveMembershipMiddleware on the request's acting membership: a per-request cache of its
+    # organisation's object permissions (see accounts.access.can).
+    permission_checker: ObjectPermissionChecker
 
     class Meta:
         verbose_name = _("membership")

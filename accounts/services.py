@@ -238,7 +238,7 @@ def _take(membership: Membership, action: str, *, by: Membership | None, decider
     membership.transition(action, by=by, decider=decider, now=now)
     membership.full_clean()
     by_user = by.user if by is not None else None
-    _stamp(membership, by=by_user, reason=_CHANGE_REASONS[action])
+    _stamp(membership, by=by_user, reason=_CHANGE_REASONS[Membership.Action(action)])
     membership.save()
     _event(membership.user, kind, by=by_user, membership=membership, at=now)
     return membership
@@ -448,7 +448,7 @@ def account_link_redeem(*, token: str, password: str) -> User:
     if link.created_as is not None:
         # "In that position still": the issuer's role as it is now, not as it was.
         link.created_as = Membership.objects.active().select_related("organisation__area").filter(
-            pk=link.created_as_id).first()
+            pk=link.created_as_id).first() if link.created_as_id is not None else None
     user.set_password(password)
     user.save(update_fields=["password"])
     link.used_at = now

@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from accounts import services
 from accounts.models import Membership, UnsavedWork, User
+from accounts.requests import AppRequest, signed_in_user
 
 # Session keys. The last activity is a POSIX timestamp (JSON-serialisable, and time-machine moves it).
 LAST_ACTIVITY = "last_activity"
@@ -83,6 +84,7 @@ def keeps_work(*, form_on: str | None = None, untyped: Iterable[str] = ()) -> Ca
     """
 
     def mark(view: ViewFunc) -> ViewFunc:
+        # A mark on the view function, as Django's own csrf_exempt and login_not_required make.
         view.keeps_work = KeepsWork(form_on=form_on, untyped=frozenset(untyped))  # type: ignore[attr-defined]
         return view
 
@@ -91,7 +93,7 @@ def keeps_work(*, form_on: str | None = None, untyped: Iterable[str] = ()) -> Ca
 
 def not_activity(view: ViewFunc) -> ViewFunc:
     """Mark a view whose requests do not count as activity (the page script's status poll)."""
-    view.counts_as_activity = False  # type: ignore[attr-defined]
+    view.counts_as_activity = False  # type: ignore[attr-defined]  # a mark, as in keeps_work
     return view
 
 
@@ -108,7 +110,7 @@ def now_timestamp() -> float:
 
 def seconds_left(request: HttpRequest) -> int:
     """Seconds until the signed-in user of ``request`` times out."""
-    last = request.session.get(LAST_ACTIVITY, now_timestamp())
+    last: float = request.session.get(LAST_ACTIVITY, now_timestamp())
     return max(0, round(settings.SESSION_IDLE_SECONDS - (now_timestamp() - last)))
 
 
@@ -156,7 +158,7 @@ def _cookie_id(request: HttpRequest) -> uuid.UUID | None:
         return None
 
 
-def keep_post(request: HttpRequest, view: Callable[..., Any], view_kwargs: dict[str, Any]) -> UnsavedWork | None:
+def keep_post(request: AppRequest, view: Callable[..., Any], view_kwargs: dict[str, Any]) -> UnsavedWork | None:
     """Keep the post of a timed-out user, when the view can give it back and something was typed.
 
     Runs in ``process_view``: CsrfViewMiddleware has already refused a post without a valid token, so a
@@ -172,7 +174,9 @@ def keep_post(request: HttpRequest, view: Callable[..., Any], view_kwargs: dict[
     user = User.objects.filter(pk=marker["user"], is_active=True).first()
     if user is None:
         return None
-    membership = Membership.objects.active().filter(pk=marker.get("membership"), user=user).first()
+    membership_pk = marker.get("membership")
+    membership = (Membership.objects.active().filter(pk=membership_pk, user=user).first()
+                  if membership_pk is not None else None)
     page = reverse(declared.form_on, kwargs=view_kwargs) if declared.form_on else request.path
     try:
         work = services.unsaved_work_keep(
@@ -181,7 +185,7 @@ def keep_post(request: HttpRequest, view: Callable[..., Any], view_kwargs: dict[
         )
     except ValidationError:
         return None  # an address too long to store: nothing kept, and the sign-in page promises nothing
-    request.kept_work = work  # type: ignore[attr-defined]
+    request.kept_work = work
     return work
 
 
@@ -220,7 +224,7 @@ def restore_on_sign_in(request: HttpRequest, response: HttpResponse) -> HttpResp
         services.unsaved_work_purge()  # every sign-in sweeps expired rows, whoever they belong to
         work = None
     else:
-        work = services.unsaved_work_claim(pk=pk, user=request.user)  # type: ignore[arg-type]
+        work = services.unsaved_work_claim(pk=pk, user=signed_in_user(request))
     if work is not None and url_has_allowed_host_and_scheme(work.page, allowed_hosts=None):
         request.session[RESTORED] = {
             "id": str(work.pk), "action": work.action, "page": work.page, "fields": work.fields,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -25,6 +26,7 @@ from accounts import selectors, services, unsaved
 from accounts.forms import LoginForm, TokenForm
 from accounts.middleware import SESSION_MEMBERSHIP_KEY
 from accounts.models import Membership
+from accounts.requests import SignedInRequest
 
 
 class LoginView(auth_views.LoginView):
@@ -40,7 +42,7 @@ class LoginView(auth_views.LoginView):
         context["idle_minutes"] = max(1, settings.SESSION_IDLE_SECONDS // 60)
         return context
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         # Forgive this user's own failures, from any address, and nobody else's. Axes' own reset on
         # success (AXES_RESET_ON_SUCCESS) also wipes every failure recorded from this address, guesses
@@ -112,13 +114,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "csrf_failure.html", status=403)
 
 
-def membership_choose(request: HttpRequest) -> HttpResponse:
+def membership_choose(request: SignedInRequest) -> HttpResponse:
     return render(request, "accounts/membership_choose.html",
                   {"memberships": request.user.active_memberships()})
 
 
 @require_POST
-def membership_switch(request: HttpRequest, pk: int) -> HttpResponse:
+def membership_switch(request: SignedInRequest, pk: int) -> HttpResponse:
     # Only one's own active memberships can be chosen; anyone else's id is simply not found.
     membership = get_object_or_404(Membership.objects.active(), pk=pk, user=request.user)
     request.session[SESSION_MEMBERSHIP_KEY] = membership.pk
@@ -126,7 +128,7 @@ def membership_switch(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("home")
 
 
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     has_device = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
     role_rows = sorted(
         {(m.get_role_display(), m.organisation.name) for m in request.user.active_memberships()}
@@ -144,14 +146,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:profile")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    request: SignedInRequest
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         services.password_changed_record(user=self.request.user)
         messages.success(self.request, _("Password changed. Every other session has been signed out."))
         return response
 
 
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: SignedInRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["token"])
@@ -162,7 +166,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/otp_verify.html", {"form": form})
 
 
-def otp_setup(request: HttpRequest) -> HttpResponse:
+def otp_setup(request: SignedInRequest) -> HttpResponse:
     """Enrol an authenticator app: show the secret as a QR code (rendered here, no outside service)."""
     if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         return redirect("accounts:otp-verify")
@@ -186,7 +190,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 @never_cache
 @unsaved.not_activity
 @require_GET
-def session_status(request: HttpRequest) -> JsonResponse:
+def session_status(request: SignedInRequest) -> JsonResponse:
     """How long the session has left, for the page script: asked before the warning is shown, since
     another tab may have been active. Does not count as activity."""
     return JsonResponse({"remaining": unsaved.seconds_left(request)})
@@ -194,7 +198,7 @@ def session_status(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 @require_POST
-def session_extend(request: HttpRequest) -> JsonResponse:
+def session_extend(request: SignedInRequest) -> JsonResponse:
     """The banner's "continue working" button: the request itself is the activity (the middleware
     stamps it), so all this view does is say how long the session now has."""
     return JsonResponse({"remaining": unsaved.seconds_left(request)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,12 +14,13 @@ from django.views.decorators.http import require_POST
 from accounts import access, selectors, services
 from accounts.forms_grants import GrantConfirmForm
 from accounts.models import AccountLink, InvalidTransition, Membership
+from accounts.requests import MemberRequest
 from accounts.views_passwords import stash_link_to_show
 
 
-def _page(request: HttpRequest, *, failed: Membership | None = None, form: GrantConfirmForm | None = None,
+def _page(request: MemberRequest, *, failed: Membership | None = None, form: GrantConfirmForm | None = None,
           status: int = 200) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     awaiting = list(selectors.grants_awaiting(membership))
     rows = [{"grant": grant, "form": form if failed is not None and grant.pk == failed.pk else GrantConfirmForm(),
              "own": grant.user_id == request.user.pk or grant.requested_by_id == request.user.pk}
@@ -34,18 +35,18 @@ def _page(request: HttpRequest, *, failed: Membership | None = None, form: Grant
 
 
 @access.requires_that(access.confirms_grants)
-def grants(request: HttpRequest) -> HttpResponse:
+def grants(request: MemberRequest) -> HttpResponse:
     return _page(request)
 
 
 @require_POST
 @access.requires_that(access.confirms_grants)
-def grant_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    grant = access.get_grant_for(request.membership, pk)  # type: ignore[attr-defined]
+def grant_confirm(request: MemberRequest, pk: int) -> HttpResponse:
+    grant = access.get_grant_for(request.membership, pk)
     form = GrantConfirmForm(request.POST)
     if form.is_valid():
         try:
-            services.membership_confirm(membership=grant, by=request.membership,  # type: ignore[attr-defined]
+            services.membership_confirm(membership=grant, by=request.membership,
                                         code=form.cleaned_data["code"])
         except InvalidTransition as refused:
             messages.error(request, " ".join(refused.messages))
@@ -61,10 +62,10 @@ def grant_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @access.requires_that(access.confirms_grants)
-def grant_decline(request: HttpRequest, pk: int) -> HttpResponse:
-    grant = access.get_grant_for(request.membership, pk)  # type: ignore[attr-defined]
+def grant_decline(request: MemberRequest, pk: int) -> HttpResponse:
+    grant = access.get_grant_for(request.membership, pk)
     try:
-        services.membership_decline(membership=grant, by=request.membership)  # type: ignore[attr-defined]
+        services.membership_decline(membership=grant, by=request.membership)
     except InvalidTransition as refused:
         messages.error(request, " ".join(refused.messages))
     else:
@@ -75,9 +76,9 @@ def grant_decline(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @access.requires_that(access.issues_member_links)
-def member_link(request: HttpRequest, pk: int) -> HttpResponse:
+def member_link(request: MemberRequest, pk: int) -> HttpResponse:
     """A lead creates a one-time password link for a member of her address, to hand over in person."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     target = access.visible_or_404(
         Membership.objects.live().filter(organisation_id=membership.organisation_id).select_related("user"), pk
     )

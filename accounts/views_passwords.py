@@ -23,6 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from accounts import services
 from accounts.forms_passwords import EmailChangeForm, PasswordForgotForm
 from accounts.models import AccountLink
+from accounts.requests import SignedInRequest
 from core.crypto import Binding, DecryptionError, decrypt_text, encrypt_text
 
 # Session keys. The token is kept sealed (AES-GCM, bound to its link) and only until it is shown or used.
@@ -127,7 +128,7 @@ def link_set_password(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("password")
-def email_change(request: HttpRequest) -> HttpResponse:
+def email_change(request: SignedInRequest) -> HttpResponse:
     """The owner's own e-mail address: where "Forgot password?" sends the links."""
     form = EmailChangeForm(request.user, request.POST or None, initial={"email": request.user.email})
     if request.method == "POST" and form.is_valid():

@@ -1,5 +1,8 @@
 import re
+from types import FrameType
+from typing import Any
 
+from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter
 
 
@@ -15,10 +18,10 @@ class ConfidentialExceptionReporterFilter(SafeExceptionReporterFilter):
         "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DATABASE_URL|DSN", flags=re.IGNORECASE
     )
 
-    def get_post_parameters(self, request):  # type: ignore[no-untyped-def]
+    def get_post_parameters(self, request: HttpRequest | None) -> dict[str, Any]:
         if request is None:
             return {}
         return {key: self.cleansed_substitute for key in request.POST}
 
-    def get_traceback_frame_variables(self, request, tb_frame):  # type: ignore[no-untyped-def]
+    def get_traceback_frame_variables(self, request: HttpRequest | None, tb_frame: FrameType) -> Any:
         return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]

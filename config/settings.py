@@ -10,14 +10,21 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
+
+# Lets Django's generic classes be subscripted at run time (``QuerySet[Case]``, ``Lookup[Any]``) as
+# django-stubs types them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -32,7 +39,7 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production: error pages would show confidential data.")
 
 
-def _dev_secret(name: str, make: object) -> str:
+def _dev_secret(name: str, make: Callable[[], str]) -> str:
     """A per-checkout secret for development runs, created once and kept out of git.
 
     Production never reaches this function: its secrets must come from the environment.
@@ -40,7 +47,7 @@ def _dev_secret(name: str, make: object) -> str:
     path = VAR_DIR / "dev-secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     if name not in stored:
-        stored[name] = make()  # type: ignore[operator]
+        stored[name] = make()
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(stored, indent=2))
         path.chmod(0o600)
@@ -51,7 +58,7 @@ def _random_key32() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
-def _secret(name: str, make: object) -> str:
+def _secret(name: str, make: Callable[[], str]) -> str:
     if PRODUCTION:
         return env_str(name, required=True)
     return env_str(name) or _dev_secret(name, make)
@@ -301,7 +308,7 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # --- Logging ------------------------------------------------------------------------------------
 # Console only, no request bodies; "django.request" lines carry paths, and paths carry only opaque ids.
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

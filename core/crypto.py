@@ -30,7 +30,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -121,7 +121,7 @@ def _decode_b64url(raw: str) -> bytes:
     return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
 
 
-def parse_key_ring(raw: str) -> KeyRing:
+def parse_key_ring(raw: object) -> KeyRing:
     """Parse ``"kid:key,kid:key"`` (newest first). Raises ImproperlyConfigured, naming the problem."""
     if not isinstance(raw, str) or not raw.strip():
         raise ImproperlyConfigured(
@@ -163,7 +163,7 @@ def parse_key_ring(raw: str) -> KeyRing:
     return KeyRing(current_kid=next(iter(keys)), keys=keys)
 
 
-def parse_blind_index_key(raw: str) -> bytes:
+def parse_blind_index_key(raw: object) -> bytes:
     if not isinstance(raw, str) or not raw.strip():
         raise ImproperlyConfigured("BLIND_INDEX_KEY is empty: it must be a urlsafe-base64 key of 32+ bytes.")
     try:
@@ -188,8 +188,8 @@ def get_key_ring() -> KeyRing:
     raw = getattr(settings, "FIELD_ENCRYPTION_KEYS", None)
     cached = _cache.get("ring")
     if cached is not None and cached[0] == raw:
-        return cached[1]
-    ring = parse_key_ring(raw)  # type: ignore[arg-type]
+        return cast(KeyRing, cached[1])
+    ring = parse_key_ring(raw)
     _cache["ring"] = (raw, ring)
     return ring
 
@@ -198,8 +198,8 @@ def _get_blind_index_key() -> bytes:
     raw = getattr(settings, "BLIND_INDEX_KEY", None)
     cached = _cache.get("blind")
     if cached is not None and cached[0] == raw:
-        return cached[1]
-    key = parse_blind_index_key(raw)  # type: ignore[arg-type]
+        return cast(bytes, cached[1])
+    key = parse_blind_index_key(raw)
     # Reusing an encryption key as the MAC key would tie two uses to one secret; refuse the copy-paste
     # mistake.
     if key in get_key_ring().keys.values():

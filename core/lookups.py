@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import models
-from django.db.models.expressions import ColPairs
+from django.db.models.expressions import ColPairs  # type: ignore[attr-defined]  # Django 5.2, not in django-stubs 5.2
 from django.db.models.fields.related_lookups import (
     RelatedExact,
     RelatedGreaterThan,
@@ -49,7 +49,8 @@ def integer_range(lhs: Any, connection: Any) -> tuple[int | None, int | None] | 
         field = targets[0]
     if not isinstance(field, models.IntegerField):
         return None
-    return connection.ops.integer_field_range(field.get_internal_type())
+    bounds: tuple[int | None, int | None] = connection.ops.integer_field_range(field.get_internal_type())
+    return bounds
 
 
 def fits(value: object, bounds: tuple[int | None, int | None]) -> bool:
@@ -60,7 +61,7 @@ def fits(value: object, bounds: tuple[int | None, int | None]) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-class _BoundedComparison(Lookup):
+class _BoundedComparison(Lookup[Any]):
     """Django's ``IntegerFieldOverflow``, measured on the column a relation points at."""
 
     underflow_exception: type[Exception] = EmptyResultSet
@@ -75,7 +76,7 @@ class _BoundedComparison(Lookup):
         return super().process_rhs(compiler, connection)
 
 
-class _BoundedIn(In):
+class _BoundedIn(In[Any]):
     """``in``: values the column cannot hold are dropped; none left means no row (Django's own rule for
     an empty list)."""
 

@@ -28,10 +28,10 @@ STATEMENTS = "bound_statements"
 
 def bound_values(
     key: Hashable,
-    build: Callable[[Any], models.QuerySet],
+    build: Callable[[Any], models.QuerySet[Any]],
     value: Any,
     *,
-    field: models.Field,
+    field: models.Field[Any, Any],
     placeholder: Any,
     using: str = DEFAULT_DB_ALIAS,
 ) -> Iterator[dict[str, Any]]:

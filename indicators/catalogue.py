@@ -342,5 +342,5 @@ def get(code: str) -> Indicator:
         raise UnknownIndicator(code) from None
 
 
-def target_choices() -> list[tuple[str, Promise]]:
+def target_choices() -> list[tuple[str, str]]:
     return [(i.code, format_lazy("{} · {}", i.code, i.name)) for i in INDICATORS if i.targetable]

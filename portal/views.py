@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts import selectors
+from accounts.requests import SignedInRequest
 from portal.navigation import tiles_for
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def home(request: SignedInRequest) -> HttpResponse:
+    membership = request.membership
     memberships = list(request.user.active_memberships())
     if membership is None and len(memberships) > 1:
         return redirect("accounts:membership-choose")

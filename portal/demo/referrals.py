@@ -19,13 +19,13 @@ from casework.models import Case, Consent
 from referrals import services
 from referrals.models import Action, PartnerProfile, PartnerService, Referral, Service
 
-SERVICES_BY_KIND = {
+SERVICES_BY_KIND: dict[str, list[str]] = {
     Organisation.Kind.COMMUNE_POLICE: [Service.POLICE_PROTECTION],
     Organisation.Kind.HEALTH_STATION: [Service.MEDICAL_CARE, Service.PSYCHOSOCIAL],
     Organisation.Kind.LEGAL_AID: [Service.LEGAL_AID],
     Organisation.Kind.SOCIAL_PROTECTION: [Service.SOCIAL_PROTECTION, Service.PSYCHOSOCIAL, Service.LIVELIHOOD],
 }
-HOURS_BY_KIND = {
+HOURS_BY_KIND: dict[str, str] = {
     Organisation.Kind.COMMUNE_POLICE: "Trực 24/24",
     Organisation.Kind.HEALTH_STATION: "7:00–17:00; cấp cứu 24/24",
 }
@@ -43,7 +43,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("withdrawn", (Action.WITHDRAW,), 100),
     ("expired", (Action.EXPIRE,), 300),
 )
-NOTES = {
+NOTES: dict[str, str] = {
     Action.DECLINE: "Không thuộc địa bàn phụ trách; đã hướng dẫn liên hệ Công an xã bên cạnh.",
     Action.COMPLETE: "Đã tiếp nhận, lập biên bản và ra quyết định cấm tiếp xúc 3 ngày.",
     Action.CLOSE_WITHOUT_SERVICE: "Chị ấy không muốn tiếp tục làm việc với chúng tôi.",
