@@ -176,13 +176,13 @@ def clean_province_name(raw: str) -> str:
 def demo_plan(
     *, province_code: str = DEFAULT_PROVINCE_CODE, province_name: str = DEFAULT_PROVINCE_NAME
 ) -> DemoPlan:
-    L = AdminUnit.Level
-    K = Organisation.Kind
-    NEW = Organisation.ProgrammeStatus.NEW
-    CONSOLIDATED = Organisation.ProgrammeStatus.CONSOLIDATED
-    p = province_code
+    return DemoPlan(units=_demo_units(province_code, province_name),
+                    organisations=_demo_organisations(province_code, province_name), users=_DEMO_USERS)
 
-    units = (
+
+def _demo_units(p: str, province_name: str) -> tuple[UnitSpec, ...]:
+    L = AdminUnit.Level
+    return (
         UnitSpec(L.PROVINCE, p, f"Tỉnh {province_name}", None),
         UnitSpec(L.DISTRICT, "613", "Huyện Kon Plông", p),
         UnitSpec(L.COMMUNE, "23479", "Xã Măng Cành", "613"),
@@ -207,12 +207,18 @@ def demo_plan(
         UnitSpec(L.VILLAGE, "23437-02", "Thôn Đắk Dơn", "23437"),
     )
 
+
+def _demo_organisations(p: str, province_name: str) -> tuple[OrganisationSpec, ...]:
+    K = Organisation.Kind
+    NEW = Organisation.ProgrammeStatus.NEW
+    CONSOLIDATED = Organisation.ProgrammeStatus.CONSOLIDATED
+
     def address(
         key: str, place: str, area: str, on: dt.date, status: str, active: bool = True
     ) -> OrganisationSpec:
         return OrganisationSpec(key, f"Địa chỉ tin cậy {place}", K.TRUSTED_ADDRESS, area, on, status, active)
 
-    organisations = (
+    return (
         # Trusted addresses: five newly established under Project 8, five consolidated, one of which
         # has stopped working.
         address(ADDRESS_A, "làng Kon Chênh", "23479-01", dt.date(2023, 3, 8), NEW),
@@ -243,20 +249,20 @@ def demo_plan(
         OrganisationSpec(UNION_PROVINCE, f"Hội LHPN tỉnh {province_name}", K.WOMENS_UNION_PROVINCE, p),
     )
 
-    users = (
-        UserSpec("tinhnguyen", "Hằng", "Y", ((Role.VOLUNTEER, ADDRESS_A),)),
-        UserSpec("truongdiachi", "Liên", "Y", ((Role.LEAD, ADDRESS_A),)),
-        # Two memberships: shows the "act as" chooser after signing in.
-        UserSpec("haidiachi", "Nhung", "Y", ((Role.VOLUNTEER, ADDRESS_A), (Role.VOLUNTEER, ADDRESS_B))),
-        UserSpec("tinhnguyenb", "Hoa", "Đinh Thị", ((Role.VOLUNTEER, ADDRESS_B),)),
-        UserSpec("truongdiachib", "Mai", "Nguyễn Thị", ((Role.LEAD, ADDRESS_B),)),
-        UserSpec("congan", "Tâm", "A", ((Role.PARTNER_OFFICER, POLICE_A),)),
-        UserSpec("yte", "Xuân", "Y", ((Role.PARTNER_OFFICER, HEALTH_B),)),
-        UserSpec("giamsat", "Hương", "Trần Thị", ((Role.UNION_SUPERVISOR, UNION_DISTRICT),)),
-        UserSpec("phantich", "Thu", "Lê Thị", ((Role.PROVINCIAL_ANALYST, UNION_PROVINCE),)),
-        UserSpec("quantri", "Dũng", "Phạm Văn", ((Role.SYSTEM_ADMINISTRATOR, UNION_PROVINCE),)),
-    )
-    return DemoPlan(units=units, organisations=organisations, users=users)
+
+_DEMO_USERS = (
+    UserSpec("tinhnguyen", "Hằng", "Y", ((Role.VOLUNTEER, ADDRESS_A),)),
+    UserSpec("truongdiachi", "Liên", "Y", ((Role.LEAD, ADDRESS_A),)),
+    # Two memberships: shows the "act as" chooser after signing in.
+    UserSpec("haidiachi", "Nhung", "Y", ((Role.VOLUNTEER, ADDRESS_A), (Role.VOLUNTEER, ADDRESS_B))),
+    UserSpec("tinhnguyenb", "Hoa", "Đinh Thị", ((Role.VOLUNTEER, ADDRESS_B),)),
+    UserSpec("truongdiachib", "Mai", "Nguyễn Thị", ((Role.LEAD, ADDRESS_B),)),
+    UserSpec("congan", "Tâm", "A", ((Role.PARTNER_OFFICER, POLICE_A),)),
+    UserSpec("yte", "Xuân", "Y", ((Role.PARTNER_OFFICER, HEALTH_B),)),
+    UserSpec("giamsat", "Hương", "Trần Thị", ((Role.UNION_SUPERVISOR, UNION_DISTRICT),)),
+    UserSpec("phantich", "Thu", "Lê Thị", ((Role.PROVINCIAL_ANALYST, UNION_PROVINCE),)),
+    UserSpec("quantri", "Dũng", "Phạm Văn", ((Role.SYSTEM_ADMINISTRATOR, UNION_PROVINCE),)),
+)
 
 
 DEMO_USERNAMES: frozenset[str] = frozenset(u.username for u in demo_plan().users)

@@ -333,27 +333,58 @@ def _phone(rng: random.Random) -> str:
 # --- Building one case through the services -----------------------------------------------------
 
 
+@dataclass
+class _CaseBuild:
+    """One demo case being filled in: who records it, when, and the plan's random stream."""
+
+    demo: Demo
+    case: Case
+    plan: CasePlan
+    by: Membership
+    lead: Membership
+    today: dt.date
+
+    @property
+    def rng(self) -> random.Random:
+        return self.plan.rng
+
+    def later(self, days_max: int) -> dt.date:
+        """A day between opening and today, at most ``days_max`` after opening."""
+        return min(self.plan.opened_on + dt.timedelta(days=self.rng.randint(0, days_max)), self.today)
+
+
 def _build_case(demo: Demo, address: Organisation, members: list[Membership], plan: CasePlan, *,
                 today: dt.date) -> None:
-    rng = plan.rng
-    by = rng.choice(members)
-    lead = members[-1]
-    opened_on = plan.opened_on
-    case = services.case_open(by=by, opened_on=opened_on,
+    by = plan.rng.choice(members)
+    case = services.case_open(by=by, opened_on=plan.opened_on,
                               survivor_fields={**plan.survivor, "code": plan.code})
     demo.record(case.survivor, created=True)
     demo.record(case, created=True)
+    build = _CaseBuild(demo=demo, case=case, plan=plan, by=by, lead=members[-1], today=today)
+    _build_incidents(build)
+    _build_consents(build)
+    _build_risk_and_safety(build)
+    _build_services(build)
+    _build_livelihood(build)
+    for text in build.rng.sample(NOTES, k=build.rng.randint(1, 2)):
+        demo.record(services.note_add(case=case, by=by, text=text), created=True)
+    opened_on = plan.opened_on
+    if plan.support_plan_done:
+        due = add_working_days(opened_on, CHILD_SUPPORT_PLAN_WORKING_DAYS)
+        services.support_plan_mark_done(case=case, by=build.lead, on=min(opened_on + dt.timedelta(days=3), due))
+    if plan.close_reason:
+        services.case_close(case=case, by=build.lead, reason=plan.close_reason,
+                            on=min(opened_on + dt.timedelta(days=build.rng.randint(45, 150)), today))
 
-    def later(days_max: int) -> dt.date:
-        """A day between opening and today, at most ``days_max`` after opening."""
-        return min(opened_on + dt.timedelta(days=rng.randint(0, days_max)), today)
 
-    for index, kind in enumerate(plan.incident_kinds):
+def _build_incidents(build: _CaseBuild) -> None:
+    rng = build.rng
+    for index, kind in enumerate(build.plan.incident_kinds):
         answers, relationship, place, harms, stories = INCIDENTS[kind]
-        occurred_on = opened_on - dt.timedelta(days=rng.randint(0, 3) + 30 * index)
+        occurred_on = build.plan.opened_on - dt.timedelta(days=rng.randint(0, 3) + 30 * index)
         reported = kind in ("physical", "trafficking") and rng.random() < 0.4
         incident = services.incident_record(
-            case=case, by=by, answers=answers, occurred_on=occurred_on, place_type=place,
+            case=build.case, by=build.by, answers=answers, occurred_on=occurred_on, place_type=place,
             perpetrator_relationship=relationship,
             perpetrator_sex=Sex.MALE if kind != "trafficking" or rng.random() < 0.6 else Sex.FEMALE,
             perpetrator_age=rng.choice(Incident.PerpetratorAge.values),
@@ -364,8 +395,11 @@ def _build_case(demo: Demo, address: Organisation, members: list[Membership], pl
             first_reported_on=occurred_on + dt.timedelta(days=1) if reported else None,
             **{harm: True for harm in harms},
         )
-        demo.record(incident, created=True)
+        build.demo.record(incident, created=True)
 
+
+def _build_consents(build: _CaseBuild) -> None:
+    plan, rng = build.plan, build.rng
     given_by = Consent.GivenBy.GUARDIAN if plan.child else Consent.GivenBy.SURVIVOR
     guardian = plan.survivor.get("guardian_contact", "").split(",")[0]
     scopes = [Consent.Scope.KEEP_RECORD]
@@ -376,21 +410,27 @@ def _build_case(demo: Demo, address: Organisation, members: list[Membership], pl
     if plan.child or rng.random() < 0.3:
         scopes.append(Consent.Scope.SHARE_HEALTH)
     for scope in scopes:
-        consent = services.consent_give(case=case, by=by, scope=scope, given_by=given_by, given_on=opened_on,
-                                        guardian_name=guardian)
-        demo.record(consent, created=True)
+        consent = services.consent_give(case=build.case, by=build.by, scope=scope, given_by=given_by,
+                                        given_on=plan.opened_on, guardian_name=guardian)
+        build.demo.record(consent, created=True)
         if scope == Consent.Scope.STATISTICS and plan.withdraw_statistics:
-            services.consent_withdraw(consent=consent, by=by, on=later(30))
+            services.consent_withdraw(consent=consent, by=build.by, on=build.later(30))
 
-    assessment = services.risk_assess(case=case, by=by, answers=RISK_ANSWERS[plan.risk],
-                                      assessed_on=opened_on)
-    demo.record(assessment, created=True)
+
+def _build_risk_and_safety(build: _CaseBuild) -> None:
+    plan, rng = build.plan, build.rng
+    assessment = services.risk_assess(case=build.case, by=build.by, answers=RISK_ANSWERS[plan.risk],
+                                      assessed_on=plan.opened_on)
+    build.demo.record(assessment, created=True)
     if plan.risk in (RiskLevel.HIGH, RiskLevel.SEVERE) or rng.random() < 0.3:
         checklist = rng.sample(SafetyPlan.Item.values, k=rng.randint(2, 5))
-        safety = services.safety_plan_save(case=case, by=by, version=None, checklist=checklist,
+        safety = services.safety_plan_save(case=build.case, by=build.by, version=None, checklist=checklist,
                                            plan=rng.choice(SAFETY_PLANS))
-        demo.record(safety, created=True)
+        build.demo.record(safety, created=True)
 
+
+def _build_services(build: _CaseBuild) -> None:
+    plan, rng, opened_on = build.plan, build.rng, build.plan.opened_on
     supports: list[dict[str, Any]] = [
         {"kind": SupportService.Kind.COUNSELLING, "provided_on": opened_on,
          "notes": "Tư vấn về quyền được bảo vệ và các nơi có thể giúp đỡ."},
@@ -398,39 +438,33 @@ def _build_case(demo: Demo, address: Organisation, members: list[Membership], pl
     if plan.shelter:
         nights = rng.randint(1, 7)
         supports.append({"kind": SupportService.Kind.SHELTER, "provided_on": opened_on, "check_in": opened_on,
-                         "check_out": min(opened_on + dt.timedelta(days=nights), today)})
+                         "check_out": min(opened_on + dt.timedelta(days=nights), build.today)})
     if plan.cash:
-        supports.append({"kind": SupportService.Kind.EMERGENCY_CASH, "provided_on": later(7),
+        supports.append({"kind": SupportService.Kind.EMERGENCY_CASH, "provided_on": build.later(7),
                          "amount_vnd": rng.choice([500_000, 1_000_000, 1_500_000, 2_000_000])})
     if rng.random() < 0.3:
-        supports.append({"kind": SupportService.Kind.ACCOMPANIMENT, "provided_on": later(10),
+        supports.append({"kind": SupportService.Kind.ACCOMPANIMENT, "provided_on": build.later(10),
                          "notes": "Đi cùng chị lên công an xã để trình báo."})
     for fields in supports:
-        service = services.service_record(case=case, by=by, **fields)
-        demo.record(service, created=True)
+        service = services.service_record(case=build.case, by=build.by, **fields)
+        build.demo.record(service, created=True)
 
-    if plan.livelihood:
-        model, group = plan.livelihood
-        support_type, model_name = rng.choice(LIVELIHOOD_MODELS)
-        started_on = later(90)
-        followed = (today - started_on).days > 180
-        support = services.livelihood_record(
-            case=case, by=by, support_type=support_type, programme_model=model, model_name=model_name,
-            beneficiary_group=group, amount_vnd=rng.choice([3_000_000, 5_000_000, 10_000_000, 15_000_000]),
-            started_on=started_on,
-            followed_up_on=started_on + dt.timedelta(days=180) if followed else None,
-            outcome=rng.choice([LivelihoodSupport.Outcome.IMPROVED, LivelihoodSupport.Outcome.STABLE,
-                                LivelihoodSupport.Outcome.NO_CHANGE]) if followed else "",
-        )
-        demo.record(support, created=True)
 
-    for text in rng.sample(NOTES, k=rng.randint(1, 2)):
-        demo.record(services.note_add(case=case, by=by, text=text), created=True)
-
-    if plan.support_plan_done:
-        due = add_working_days(opened_on, CHILD_SUPPORT_PLAN_WORKING_DAYS)
-        services.support_plan_mark_done(case=case, by=lead, on=min(opened_on + dt.timedelta(days=3), due))
-    if plan.close_reason:
-        services.case_close(case=case, by=lead, reason=plan.close_reason,
-                            on=min(opened_on + dt.timedelta(days=rng.randint(45, 150)), today))
+def _build_livelihood(build: _CaseBuild) -> None:
+    if not build.plan.livelihood:
+        return
+    rng = build.rng
+    model, group = build.plan.livelihood
+    support_type, model_name = rng.choice(LIVELIHOOD_MODELS)
+    started_on = build.later(90)
+    followed = (build.today - started_on).days > 180
+    support = services.livelihood_record(
+        case=build.case, by=build.by, support_type=support_type, programme_model=model, model_name=model_name,
+        beneficiary_group=group, amount_vnd=rng.choice([3_000_000, 5_000_000, 10_000_000, 15_000_000]),
+        started_on=started_on,
+        followed_up_on=started_on + dt.timedelta(days=180) if followed else None,
+        outcome=rng.choice([LivelihoodSupport.Outcome.IMPROVED, LivelihoodSupport.Outcome.STABLE,
+                            LivelihoodSupport.Outcome.NO_CHANGE]) if followed else "",
+    )
+    build.demo.record(support, created=True)
 
