@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 class GBVType(models.TextChoices):
@@ -24,7 +25,7 @@ class GBVType(models.TextChoices):
 
 
 # (answer key, question, the type a "yes" decides), in the order they must be asked.
-QUESTIONS: tuple[tuple[str, str, str], ...] = (
+QUESTIONS: tuple[tuple[str, StrOrPromise, str], ...] = (
     ("penetration", _("Did the incident include penetration, however slight, of the vagina, anus or "
                       "mouth, with a penis or other body part or object, without consent?"), GBVType.RAPE),
     ("sexual_contact", _("Did it include unwanted sexual contact that did not end in penetration "

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 class RiskLevel(models.TextChoices):
@@ -22,7 +23,7 @@ class RiskLevel(models.TextChoices):
 RISK_ORDER = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.SEVERE]
 
 # (key, question, weight); weight None means a "yes" alone makes the danger severe.
-QUESTIONS: tuple[tuple[str, str, int | None], ...] = (
+QUESTIONS: tuple[tuple[str, StrOrPromise, int | None], ...] = (
     ("threat_to_kill", _("Has the person who hurt her threatened to kill her or her children?"), None),
     ("strangled", _("Has she ever been choked or strangled?"), None),
     ("weapon", _("Has a weapon (knife, gun, machete) been used or threatened?"), None),

@@ -228,7 +228,8 @@ def push(data: dict[str, Any], *, dry_run: bool) -> ImportSummary:
 
 def summary(body: dict[str, Any], *, dry_run: bool) -> ImportSummary:
     """Read an import summary (DHIS2 2.38+ wraps it in ``response``; older versions do not)."""
-    inner = body.get("response") if isinstance(body.get("response"), dict) else body
+    response = body.get("response")
+    inner: dict[str, Any] = response if isinstance(response, dict) else body
     counts = inner.get("importCount") or {}
     conflicts = tuple(
         str(c.get("value") or c.get("object") or c)

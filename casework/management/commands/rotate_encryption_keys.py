@@ -114,10 +114,10 @@ class Command(BaseCommand):
 
     def _stale_queryset(
         self, model: type[models.Model], fields: list[EncryptedField], *, kid: str, database: str
-    ) -> models.QuerySet:
+    ) -> models.QuerySet[Any]:
         # A plain QuerySet, not the model's manager: see the module docstring for why this command
         # alone may write the column directly.
-        queryset: models.QuerySet = models.QuerySet(model=model, using=database)
+        queryset: models.QuerySet[Any] = models.QuerySet(model=model, using=database)
         condition = Q()
         for encrypted in fields:
             aliases, stale = _stale_condition(encrypted.attname, kid)
