@@ -6,10 +6,15 @@ members of address B (commune 2) "should have no access to A's stuff".
 
 from __future__ import annotations
 
+import copy
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, TestCase, TransactionTestCase
 
 from accounts.models import AdminUnit, Membership, Organisation, Role
 from tests import factories as f
@@ -50,8 +55,55 @@ class Cast:
         }
 
 
+@pytest.fixture(scope="module")
+def _cast_of_module(request: pytest.FixtureRequest, django_db_setup: None,
+                    django_db_blocker: Any) -> Iterator[Cast | None]:
+    """The standing cast, built once for a module, as Django's ``setUpTestData`` builds a class's data:
+    inside a transaction that is rolled back when the module ends, so each test runs in a savepoint of
+    it and every change a test makes is undone. ``cast`` hands each test its own copy of the objects.
+
+    A module with a transactional test (a live server, ``transaction=True``) cannot share one: its tests
+    build their own cast, as before.
+    """
+    module_items = [item for item in request.session.items if getattr(item, "module", None) is request.module]
+    if any(_is_transactional(item) for item in module_items):
+        yield None
+        return
+    atomic = transaction.atomic()
+    # As Django's TestCase marks its own class-wide atomic: code under test may open a durable one.
+    atomic._from_testcase = True
+    with django_db_blocker.unblock():
+        atomic.__enter__()
+        try:
+            built = build_cast()
+        except BaseException:
+            atomic.__exit__(*sys.exc_info())
+            raise
+    yield built
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    test_class = getattr(item, "cls", None)
+    if test_class is not None and issubclass(test_class, TransactionTestCase) and not issubclass(
+            test_class, TestCase):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
 @pytest.fixture
-def cast(db) -> Cast:
+def cast(_cast_of_module: Cast | None, db: None) -> Cast:
+    if _cast_of_module is None:
+        return build_cast()
+    return copy.deepcopy(_cast_of_module)
+
+
+def build_cast() -> Cast:
     K = Organisation.Kind
     province = f.unit(AdminUnit.Level.PROVINCE, "Tỉnh Thử Nghiệm", code="62")
     district = f.unit(AdminUnit.Level.DISTRICT, "Huyện Núi", province, code="610")
