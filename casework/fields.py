@@ -365,7 +365,7 @@ def _refuse_bulk_write(model: type[models.Model], operation: str) -> EncryptionB
     )
 
 
-class EncryptedQuerySet(GuardedQuerySet):
+class EncryptedQuerySet(GuardedQuerySet[Any]):
     """Refuses ``update()`` and ``bulk_update()`` for models with encrypted fields.
 
     Both write columns without calling ``pre_save()`` (so without the row-bound encryption) and

@@ -35,15 +35,19 @@ from casework.fields import (
 )
 from casework.gbv import GBVType
 from casework.risk import RiskLevel
-from core import querysets
 
 
-class AuditedQuerySet(EncryptedQuerySet, querysets.AuditedQuerySet):
+class AuditedQuerySet(EncryptedQuerySet):
     """Refuses bulk writes on every casework model, encrypted or not: they would skip the history.
 
     A model with encrypted fields is refused with the encryption's reason (it names the fields' rule),
     any other with the history's.
     """
+
+    def bulk_write_refusal(self, operation: str) -> Exception | None:
+        return super().bulk_write_refusal(operation) or ValidationError(
+            f"{operation} is refused on {self.model._meta.label}: it would skip the audit history."
+        )
 
 
 class Versioned(models.Model):

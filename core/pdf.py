@@ -186,7 +186,8 @@ def render_pdf(html: str) -> bytes:
     try:
         base = CSS(string=font_face_css(), base_url=BASE_URL, url_fetcher=safe_url_fetcher, font_config=fonts)
         document = HTML(string=html, base_url=BASE_URL, url_fetcher=safe_url_fetcher)
-        return document.write_pdf(stylesheets=[base], font_config=fonts)
+        pdf: bytes = document.write_pdf(stylesheets=[base], font_config=fonts)
+        return pdf
     except FatalURLFetchingError as exc:
         # Our own refusals carry no URL; WeasyPrint's generic fatal error would, so it is not chained.
         if isinstance(exc, RefusedURL):
