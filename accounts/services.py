@@ -43,6 +43,7 @@ from accounts.models import (
     UnsavedWork,
     User,
 )
+from core.history import stamp
 
 Kind = AccountEvent.Kind
 
@@ -53,11 +54,6 @@ LINK_UNUSABLE = _(
     "This link can no longer be used: it has expired, it was already used, or a newer link replaced it. "
     "Ask your trusted-address lead or the system administrator for a new one."
 )
-
-
-def _stamp(obj: object, *, by: User | None, reason: str) -> None:
-    obj._history_user = by  # type: ignore[attr-defined]
-    obj._change_reason = reason  # type: ignore[attr-defined]
 
 
 @transaction.atomic
@@ -129,7 +125,7 @@ def organisation_create(
     )
     organisation.group = Group.objects.create(name=f"organisation:{organisation.id}")
     organisation.full_clean()
-    _stamp(organisation, by=by, reason=gettext_noop("created"))
+    stamp(organisation, user=by, reason=gettext_noop("created"))
     organisation.save()
     return organisation
 
@@ -139,7 +135,7 @@ def organisation_update(*, organisation: Organisation, by: User | None, **fields
     for name, value in fields.items():
         setattr(organisation, name, value)
     organisation.full_clean()
-    _stamp(organisation, by=by, reason=gettext_noop("updated"))
+    stamp(organisation, user=by, reason=gettext_noop("updated"))
     organisation.save()
     return organisation
 
@@ -199,8 +195,8 @@ def membership_request(*, user: User, organisation: Organisation, role: str, by:
     if not needs_confirmation:
         membership.state, membership.decided_by, membership.decided_at = Membership.State.ACTIVE, by_user, now
     membership.full_clean()
-    _stamp(membership, by=by_user,
-           reason=gettext_noop("asked for, awaiting confirmation") if needs_confirmation else gettext_noop("granted"))
+    stamp(membership, user=by_user,
+          reason=gettext_noop("asked for, awaiting confirmation") if needs_confirmation else gettext_noop("granted"))
     membership.save()
     _event(user, Kind.MEMBERSHIP_REQUESTED if needs_confirmation else Kind.MEMBERSHIP_GRANTED,
            by=by_user, membership=membership, at=now)
@@ -238,7 +234,7 @@ def _take(membership: Membership, action: str, *, by: Membership | None, decider
     membership.transition(action, by=by, decider=decider, now=now)
     membership.full_clean()
     by_user = by.user if by is not None else None
-    _stamp(membership, by=by_user, reason=_CHANGE_REASONS[Membership.Action(action)])
+    stamp(membership, user=by_user, reason=_CHANGE_REASONS[Membership.Action(action)])
     membership.save()
     _event(membership.user, kind, by=by_user, membership=membership, at=now)
     return membership

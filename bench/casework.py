@@ -49,7 +49,8 @@ HEAVY_USERNAME = "bench-heavy"
 DETAIL_CODE = "BENCH-DETAIL"
 SEED = 20251122
 
-# The alphabet of casework.models.new_survivor_code.
+# casework.models.SURVIVOR_CODE_ALPHABET, copied: this module loads no Django model at import time
+# (settings are chosen in main()); tests/bench/test_bench_smoke.py keeps the two equal.
 _CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 _CODE_SPACE = len(_CODE_ALPHABET) ** 8
 # Coprime with 25**8, so index → code is one-to-one: synthetic codes never collide.

@@ -56,6 +56,7 @@ from core.crypto import (
     get_key_ring,
     token_key_id,
 )
+from core.querysets import GuardedQuerySet
 
 
 class EncryptionBypassError(EncryptionError):
@@ -364,28 +365,19 @@ def _refuse_bulk_write(model: type[models.Model], operation: str) -> EncryptionB
     )
 
 
-class EncryptedQuerySet(models.QuerySet):
+class EncryptedQuerySet(GuardedQuerySet[Any]):
     """Refuses ``update()`` and ``bulk_update()`` for models with encrypted fields.
 
     Both write columns without calling ``pre_save()`` (so without the row-bound encryption) and
-    without django-simple-history's signals (so without an audit record). ``Model.save()`` is not
-    affected: it writes through the private ``_update()``. Key rotation is the one sanctioned
-    column-level writer and uses a plain ``QuerySet`` on purpose (see rotate_encryption_keys).
+    without django-simple-history's signals (so without an audit record); see core.querysets. Key
+    rotation is the one sanctioned column-level writer and uses a plain ``QuerySet`` on purpose (see
+    rotate_encryption_keys).
     """
 
-    def update(self, **kwargs: Any) -> int:
+    def bulk_write_refusal(self, operation: str) -> Exception | None:
         if has_encrypted_fields(self.model):
-            raise _refuse_bulk_write(self.model, "QuerySet.update()")
-        return super().update(**kwargs)
-
-    update.alters_data = True  # type: ignore[attr-defined]
-
-    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
-        if has_encrypted_fields(self.model):
-            raise _refuse_bulk_write(self.model, "QuerySet.bulk_update()")
-        return super().bulk_update(objs, fields, batch_size=batch_size)
-
-    bulk_update.alters_data = True  # type: ignore[attr-defined]
+            return _refuse_bulk_write(self.model, operation)
+        return super().bulk_write_refusal(operation)
 
 
 class EncryptedManager(models.Manager.from_queryset(EncryptedQuerySet)):  # type: ignore[misc]

@@ -3,9 +3,10 @@
 Forms validate and normalise what a volunteer typed on her phone; the views hand the result to
 casework.services, which write. Conventions shared by every form here:
 
-* Dates: the browser's date picker sends ISO ``yyyy-mm-dd``; a date typed by hand is read day first,
-  as written in Vietnam (``25/12/2024``, ``25-12-2024``, ``25.12.2024``). A date that cannot exist
-  (31/02) gets its own message; dates of things that happened cannot be in the future.
+* Dates (core.forms.DateField): the browser's date picker sends ISO ``yyyy-mm-dd``; a date typed by
+  hand is read day first, as written in Vietnam (``25/12/2024``, ``25-12-2024``, ``25.12.2024``). A
+  date that cannot exist (31/02) gets its own message; dates of things that happened cannot be in the
+  future.
 * Amounts in đồng accept the usual groupings — ``1.500.000``, ``1,500,000``, ``1 500 000``,
   ``1500000`` — and become a whole number; negative amounts are refused.
 * Edit forms carry the record's ``version`` in a hidden field; the service refuses a stale save.
@@ -14,7 +15,6 @@ casework.services, which write. Conventions shared by every form here:
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -42,82 +42,13 @@ from casework.models import (
     Survivor,
 )
 from casework.normalise import InvalidPhoneNumber, normalise_phone
-from core.forms import VERBATIM
+from core.forms import EARLIEST_YEAR, VERBATIM, DateField
 
-# The browser's date picker sends ISO; a hand-typed date is day first, as in Vietnam.
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
-# Shapes of a typed date, to tell "not a date" from "a date that does not exist" (31/02/2024).
-_DATE_SHAPES = (
-    re.compile(r"\d{4}-\d{1,2}-\d{1,2}", re.ASCII),
-    re.compile(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}", re.ASCII),
-)
-EARLIEST_YEAR = 1900
 # More than any real support payment; keeps a typo of extra zeros out of the statistics.
 MAX_AMOUNT_VND = 10**12
 
 YES, NO = "yes", "no"
 YES_NO = [(YES, _("Yes")), (NO, _("No"))]
-
-
-def _parse_date(text: str) -> dt.date | None:
-    for fmt in DATE_INPUT_FORMATS:
-        try:
-            return dt.datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-class DateInput(forms.DateInput):
-    """``<input type="date">``; a day-first date typed by hand is shown back as ISO, so the picker
-    keeps it when the form comes back with an error elsewhere."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-    def format_value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            parsed = _parse_date(value)
-            return parsed.isoformat() if parsed else value
-        return super().format_value(value)
-
-
-class DateField(forms.DateField):
-    """A date typed or picked on a phone. ``allow_future`` is for planned dates (a check-out)."""
-
-    widget = DateInput
-    input_formats = DATE_INPUT_FORMATS
-    default_error_messages = {
-        "invalid": _("Enter a date as day/month/year, for example 05/03/2025."),
-        "impossible": _("This date does not exist: check the day and the month."),
-        "future": _("The date cannot be in the future."),
-        "too_early": _("Check the year: it is too early."),
-    }
-
-    def __init__(self, *, allow_future: bool = False, **kwargs: Any) -> None:
-        self.allow_future = allow_future
-        kwargs.pop("input_formats", None)
-        super().__init__(input_formats=DATE_INPUT_FORMATS, **kwargs)
-
-    def to_python(self, value: Any) -> dt.date | None:
-        try:
-            return super().to_python(value)
-        except ValidationError:
-            text = str(value).strip()
-            if any(shape.fullmatch(text) for shape in _DATE_SHAPES):
-                raise ValidationError(self.error_messages["impossible"], code="impossible") from None
-            raise
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if value is None:
-            return
-        if value.year < EARLIEST_YEAR:
-            raise ValidationError(self.error_messages["too_early"], code="too_early")
-        if not self.allow_future and value > timezone.localdate():
-            raise ValidationError(self.error_messages["future"], code="future")
 
 
 class AmountField(forms.Field):

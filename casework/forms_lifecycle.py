@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,30 +21,11 @@ from casework.crypto import name_birth_year_index, phone_index
 from casework.models import SURVIVOR_CODE_ALPHABET, SURVIVOR_CODE_RE, Case
 from casework.normalise import InvalidPhoneNumber, normalise_name
 from casework.risk import RiskLevel
-from core.forms import VERBATIM
-
-# Typed dates: the browser's date picker sends ISO; a hand-typed date is day first, as in Vietnam.
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
+from core.forms import VERBATIM, DateField
 
 _PHONE_LIKE_RE = re.compile(r"[+0-9 .\-()/]+")
 
 RISK_NOT_ASSESSED = "none"
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-def date_field(label: Any, *, required: bool = True, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label, required=required, widget=DateInput(), input_formats=DATE_INPUT_FORMATS,
-        error_messages={"invalid": _("Enter a date as day/month/year, for example 05/03/2025."),
-                        "required": _("Enter the date.")},
-        **kwargs,
-    )
 
 
 def _choice_errors() -> dict[str, Any]:
@@ -116,8 +96,9 @@ class CaseSearchForm(forms.Form):
                                       (RISK_NOT_ASSESSED, _("Not assessed"))])
     open_tasks = forms.BooleanField(label=_("Only cases with an open task (child support plan not done)"),
                                     required=False)
-    opened_from = date_field(_("Opened from"), required=False)
-    opened_to = date_field(_("Opened until"), required=False)
+    # Filters, not facts: a range may reach into the future.
+    opened_from = DateField(label=_("Opened from"), required=False, allow_future=True)
+    opened_to = DateField(label=_("Opened until"), required=False, allow_future=True)
 
     # Filters that may go into a URL (everything but the search box when it holds a name or phone).
     URL_FIELDS = ("status", "risk", "open_tasks", "opened_from", "opened_to")
@@ -260,13 +241,8 @@ class CaseCloseForm(forms.Form):
         label=_("Why is the case closing?"), choices=[("", "—"), *Case.ClosureReason.choices],
         error_messages={"required": _("Choose the reason for closing the case."), **_choice_errors()},
     )
-    on = date_field(_("Closing date"), initial=timezone.localdate)
-
-    def clean_on(self) -> dt.date:
-        on = self.cleaned_data["on"]
-        if on > timezone.localdate():
-            raise ValidationError(_("The closing date cannot be in the future."))
-        return on
+    on = DateField(label=_("Closing date"), initial=timezone.localdate,
+                   error_messages={"future": _("The closing date cannot be in the future.")})
 
 
 class CaseAssignForm(forms.Form):
@@ -307,10 +283,4 @@ def _member_label(membership: Membership) -> str:
 
 
 class SupportPlanDoneForm(forms.Form):
-    on = date_field(_("Date the support plan was made"), initial=timezone.localdate)
-
-    def clean_on(self) -> dt.date:
-        on = self.cleaned_data["on"]
-        if on > timezone.localdate():
-            raise ValidationError(_("The date cannot be in the future."))
-        return on
+    on = DateField(label=_("Date the support plan was made"), initial=timezone.localdate)

@@ -32,32 +32,22 @@ from casework.fields import (
     EncryptedQuerySet,
     EncryptedTextField,
     SealedConstraintsMixin,
-    has_encrypted_fields,
 )
 from casework.gbv import GBVType
 from casework.risk import RiskLevel
 
 
 class AuditedQuerySet(EncryptedQuerySet):
-    """Refuses bulk writes on every casework model, encrypted or not: they would skip the history."""
+    """Refuses bulk writes on every casework model, encrypted or not: they would skip the history.
 
-    def update(self, **kwargs: Any) -> int:
-        if not has_encrypted_fields(self.model):
-            raise ValidationError(
-                f"QuerySet.update() is refused on {self.model._meta.label}: it would skip the audit history."
-            )
-        return super().update(**kwargs)
+    A model with encrypted fields is refused with the encryption's reason (it names the fields' rule),
+    any other with the history's.
+    """
 
-    update.alters_data = True  # type: ignore[attr-defined]
-
-    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
-        if not has_encrypted_fields(self.model):
-            raise ValidationError(
-                f"bulk_update() is refused on {self.model._meta.label}: it would skip the audit history."
-            )
-        return super().bulk_update(objs, fields, batch_size=batch_size)
-
-    bulk_update.alters_data = True  # type: ignore[attr-defined]
+    def bulk_write_refusal(self, operation: str) -> Exception | None:
+        return super().bulk_write_refusal(operation) or ValidationError(
+            f"{operation} is refused on {self.model._meta.label}: it would skip the audit history."
+        )
 
 
 class Versioned(models.Model):

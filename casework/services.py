@@ -36,6 +36,7 @@ from casework.models import (
     Versioned,
 )
 from casework.normalise import InvalidPhoneNumber
+from core.history import stamp
 
 V = TypeVar("V", bound=Versioned)
 
@@ -47,14 +48,9 @@ class StaleEdit(ValidationError):
     """Someone else saved this record after the form was opened."""
 
 
-def _stamp(obj: models.Model, *, by: Membership | None, reason: str) -> None:
-    obj._history_user = by.user if by else None  # type: ignore[attr-defined]
-    obj._change_reason = reason  # type: ignore[attr-defined]
-
-
 def _save(obj: models.Model, *, by: Membership | None, reason: str) -> None:
     obj.full_clean()
-    _stamp(obj, by=by, reason=reason)
+    stamp(obj, user=by.user if by else None, reason=reason)
     obj.save()
 
 
@@ -209,7 +205,7 @@ def case_assign(
     outsiders = [m for m in chosen if m.organisation_id != case.trusted_address_id or not m.is_active]
     if outsiders or not chosen:
         raise ValidationError(_("Choose one or more active members of this trusted address."))
-    _stamp(case, by=by, reason="reassigned")
+    stamp(case, user=by.user, reason="reassigned")
     case.assigned_volunteers.set(chosen)
     case.version += 1
     _save(case, by=by, reason="reassigned")

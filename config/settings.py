@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.formats.vi import formats as vietnamese_formats
 
 # Lets Django's generic classes be subscripted at run time (``QuerySet[Case]``, ``Lookup[Any]``) as
 # django-stubs types them.
@@ -275,6 +276,10 @@ LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_thirdparty"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
+# Date input formats (day first, in every interface language) over Django's own: config/formats/.
+FORMAT_MODULE_PATH = ["config.formats"]
+# The same when no language is active (translation.deactivate_all()), instead of Django's month first.
+DATE_INPUT_FORMATS = vietnamese_formats.DATE_INPUT_FORMATS
 
 # --- Static files -------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -409,7 +409,7 @@ def table_view(report: Report, table: Table, *, max_columns: int | None = None) 
 
 
 def to_pdf(report: Report) -> bytes:
-    from casework.pdf import render_pdf
+    from core.pdf import render_pdf
 
     return render_pdf(render_to_string("indicators/pdf/report.html",
                                        report_context(report, max_columns=PDF_MAX_COLUMNS)))

@@ -21,6 +21,7 @@ from accounts.access import Perm, can
 from accounts.models import Membership, Organisation, Role, User
 from casework.models import Case, CaseAccess, Consent
 from casework.services import access_record
+from core.history import stamp
 from referrals.models import (
     CONSENT_SCOPE_FOR_KIND,
     TOO_LATE,
@@ -37,11 +38,6 @@ from referrals.snapshot import SHAREABLE_BY_KEY, take_snapshot
 
 PARTNER_OBJECT_PERMS = ("referrals.view_referral", Perm.REFERRAL_RESPOND.value)
 SENDER_OBJECT_PERMS = ("referrals.view_referral", Perm.REFERRAL_SEND.value, Perm.REFERRAL_OVERRIDE_CONSENT.value)
-
-
-def _stamp(obj: object, *, by: Membership | None, reason: str) -> None:
-    obj._history_user = by.user if by else None  # type: ignore[attr-defined]
-    obj._change_reason = reason  # type: ignore[attr-defined]
 
 
 def consent_scope_for(partner: Organisation) -> str:
@@ -72,7 +68,7 @@ def referral_create(
                         partner_kind=partner.kind, urgency=urgency, reason=reason, shared_fields=fields,
                         created_by=by)
     referral.full_clean()
-    _stamp(referral, by=by, reason="draft created")
+    stamp(referral, user=by.user, reason="draft created")
     referral.save()
     for service in chosen_services:
         ReferralService.objects.create(referral=referral, service=service)
@@ -86,7 +82,7 @@ def _event(referral: Referral, *, action: str, from_status: str, to_status: str,
            note: str) -> ReferralEvent:
     event = ReferralEvent(referral=referral, action=action, from_status=from_status, to_status=to_status,
                           actor=by, note=note)
-    _stamp(event, by=by, reason=action)
+    stamp(event, user=by.user if by else None, reason=action)
     event.save()
     return event
 
@@ -120,7 +116,7 @@ def referral_send(*, referral: Referral, by: Membership, override_reason: str = 
     referral.snapshot = json.dumps(take_snapshot(case, referral.shared_fields), ensure_ascii=False)
     referral.version += 1
     referral.full_clean()
-    _stamp(referral, by=by, reason="sent with consent override" if referral.consent_override else "sent")
+    stamp(referral, user=by.user, reason="sent with consent override" if referral.consent_override else "sent")
     referral.save()
     _event(referral, action=Action.SEND, from_status=previous, to_status=referral.status, by=by,
            note=referral.override_reason if referral.consent_override else "")
@@ -150,7 +146,7 @@ def referral_act(*, referral: Referral, action: str, by: Membership | None, note
     if action in (Action.COMPLETE, Action.CLOSE_WITHOUT_SERVICE, Action.DECLINE):
         referral.outcome = note.strip()
     referral.version += 1
-    _stamp(referral, by=by, reason=str(action))
+    stamp(referral, user=by.user if by else None, reason=str(action))
     referral.save()
     _event(referral, action=action, from_status=previous, to_status=referral.status, by=by, note=note.strip())
     if referral.status in (Status.WITHDRAWN,):
@@ -166,7 +162,7 @@ def referral_act(*, referral: Referral, action: str, by: Membership | None, note
 def _expire(referral: Referral, *, now: dt.datetime) -> None:
     previous = referral.transition(Action.EXPIRE, by=None, now=now)
     referral.version += 1
-    _stamp(referral, by=None, reason="expired")
+    stamp(referral, user=None, reason="expired")
     referral.save()
     _event(referral, action=Action.EXPIRE, from_status=previous, to_status=referral.status, by=None, note="")
     _notify_organisation(referral, organisation=referral.from_organisation, roles=(Role.VOLUNTEER, Role.LEAD),

@@ -17,7 +17,7 @@ from accounts.access import Perm, can, requires
 from accounts.models import Organisation
 from accounts.unsaved import bound_data, keeps_work
 from casework.access import get_case_for
-from casework.pdf import render_pdf
+from core.pdf import render_pdf
 from referrals import services
 from referrals.access import get_referral_for
 from referrals.forms import ActionForm, DirectorySearchForm, NoteForm, ReferralForm

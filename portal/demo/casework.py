@@ -44,8 +44,6 @@ from casework.risk import RiskLevel
 
 CASES_PER_ADDRESS = 20
 YEARS_BACK = 3
-# The alphabet of casework.models.new_survivor_code, so demo codes look like real ones.
-CODE_ALPHABET = SURVIVOR_CODE_ALPHABET
 
 # (ethnicity, family names, given names). Women's names; "Y" (Xơ-đăng, Ba-na) and "H'" (Gia-rai)
 # mark a woman's name.
@@ -207,7 +205,8 @@ def _plan(address: Organisation, number: int, *, today: dt.date) -> CasePlan:
     # Seeded for repeatability, not secrecy: the demo must build the same cases every time.
     rng = random.Random(f"casework-demo|{address.name}|{number}")  # noqa: S311
     plan = CasePlan(number=number, rng=rng)
-    body = "".join(rng.choice(CODE_ALPHABET) for _ in range(8))
+    # The real codes' alphabet, so demo codes look like real ones.
+    body = "".join(rng.choice(SURVIVOR_CODE_ALPHABET) for _ in range(8))
     plan.code = f"{body[:4]}-{body[4:]}"
 
     earliest = max(today - dt.timedelta(days=365 * YEARS_BACK), address.established_on or today)

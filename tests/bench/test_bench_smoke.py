@@ -10,7 +10,7 @@ from django.db import connection
 
 from bench import casework as bench
 from casework.fields import SealedValue
-from casework.models import Case, CaseGroupObjectPermission, Incident, Survivor
+from casework.models import SURVIVOR_CODE_ALPHABET, Case, CaseGroupObjectPermission, Incident, Survivor
 from casework.services import CASE_OBJECT_PERMS
 
 
@@ -89,6 +89,10 @@ def test_synthetic_survivor_codes_are_unique_and_look_like_real_ones():
     assert len(set(codes)) == 20_000
     alphabet = set(bench._CODE_ALPHABET)
     assert all(len(c) == 9 and c[4] == "-" and set(c.replace("-", "")) <= alphabet for c in codes)
+
+
+def test_the_bench_code_alphabet_is_the_survivor_code_alphabet():
+    assert bench._CODE_ALPHABET == SURVIVOR_CODE_ALPHABET
 
 
 def test_case_addresses_give_the_typical_and_heavy_addresses_their_share():

@@ -11,14 +11,8 @@ from django.urls import reverse
 
 from casework import services
 from casework.models import CaseAccess
-from casework.pdf import (
-    FONT_DIR,
-    PDFRenderError,
-    RefusedURL,
-    render_case_summary,
-    render_pdf,
-    safe_url_fetcher,
-)
+from casework.pdf import render_case_summary
+from core.pdf import FONT_DIR, PDFRenderError, RefusedURL, render_pdf, safe_url_fetcher
 from tests.casework.builders import CANARY_NAME, case_a
 from tests.conftest import signed_in
 

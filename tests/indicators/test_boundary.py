@@ -32,8 +32,8 @@ INDICATORS = Path(aggregates.__file__).parent
 # A signed-in page's header counts the member's unread notifications (referrals' context processor):
 # a query of the page, not of the statistics, so READABLE does not cover it.
 PAGE_HEADER_TABLES = {"referrals_notification"}
-# What is not data: the PDF renderer, and the events casework announces (a consent withdrawn).
-ALLOWED_OUTSIDE_IMPORTS = {"casework.pdf", "casework.signals"}
+# What is not data: the events casework announces (a consent withdrawn). (The PDF renderer is core's.)
+ALLOWED_OUTSIDE_IMPORTS = {"casework.signals"}
 
 
 def _imports(path: Path) -> set[str]:
