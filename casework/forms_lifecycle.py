@@ -262,12 +262,6 @@ class CaseCloseForm(forms.Form):
     )
     on = date_field(_("Closing date"), initial=timezone.localdate)
 
-    def clean_on(self) -> dt.date:
-        on = self.cleaned_data["on"]
-        if on > timezone.localdate():
-            raise ValidationError(_("The closing date cannot be in the future."))
-        return on
-
 
 class CaseAssignForm(forms.Form):
     volunteers = forms.ModelMultipleChoiceField(

@@ -14,9 +14,10 @@ import datetime as dt
 import re
 import secrets
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -67,6 +68,27 @@ class Versioned(models.Model):
 
     class Meta:
         abstract = True
+
+
+class PlacedConstraintsMixin:
+    """Shows a check constraint's message beside the field it is about, not above the form.
+
+    Each rule is stated once, as a database constraint with its message; ``constraint_fields`` maps the
+    constraint's ``violation_error_code`` to the field that gets the error. Put it before the model base.
+    """
+
+    constraint_fields: ClassVar[Mapping[str, str]] = {}
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        try:
+            super().validate_constraints(exclude=exclude)  # type: ignore[misc]  # the model base follows in the MRO
+        except ValidationError as exc:
+            placed: dict[str, list[ValidationError]] = {}
+            for name, errors in exc.error_dict.items():
+                for error in errors:
+                    field = self.constraint_fields.get(error.code or "", name) if name == NON_FIELD_ERRORS else name
+                    placed.setdefault(field, []).append(error)
+            raise ValidationError(placed) from None
 
 
 class Sex(models.TextChoices):
@@ -309,6 +331,12 @@ class Case(Versioned):
             and self.support_plan_due_on < timezone.localdate()
         )
 
+    def clean(self) -> None:
+        if self.opened_on and self.opened_on > timezone.localdate():
+            raise ValidationError({"opened_on": _("A case cannot open in the future.")})
+        if self.closed_on and self.closed_on > timezone.localdate():
+            raise ValidationError({"closed_on": _("The closing date cannot be in the future.")})
+
     def can(self, action: str) -> bool:
         return (self.status, action) in self.TRANSITIONS
 
@@ -346,7 +374,7 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 # --- Incident ------------------------------------------------------------------------------------
 
 
-class Incident(SealedConstraintsMixin, Versioned):
+class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     class PlaceType(models.TextChoices):
         HOME = "home", _("Her home")
         PERPETRATOR_HOME = "perpetrator_home", _("The perpetrator's home")
@@ -428,8 +456,11 @@ class Incident(SealedConstraintsMixin, Versioned):
                 condition=Q(first_reported_on__isnull=True) | Q(first_reported_on__gte=F("occurred_on")),
                 name="incident_reported_after_it_happened",
                 violation_error_message=_("It cannot have been reported before it happened."),
+                violation_error_code="reported_before_it_happened",
             ),
         ]
+
+    constraint_fields = {"reported_before_it_happened": "first_reported_on"}
 
     def __str__(self) -> str:
         return f"{self.get_gbv_type_display()} · {self.occurred_on:%d/%m/%Y}"
@@ -453,6 +484,9 @@ class Incident(SealedConstraintsMixin, Versioned):
 class ConsentQuerySet(AuditedQuerySet):
     def current(self) -> ConsentQuerySet:
         return self.filter(withdrawn_on__isnull=True)
+
+
+GUARDIAN_NOT_NAMED = _("Write who gave consent for the child.")
 
 
 class Consent(SealedConstraintsMixin, models.Model):
@@ -490,11 +524,19 @@ class Consent(SealedConstraintsMixin, models.Model):
             models.CheckConstraint(condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("given_on")),
                                    name="consent_withdrawn_after_given"),
             models.CheckConstraint(condition=Q(given_by="survivor") | ~Q(guardian_name=""),
-                                   name="consent_guardian_named"),
+                                   name="consent_guardian_named", violation_error_message=GUARDIAN_NOT_NAMED),
         ]
 
     def __str__(self) -> str:
         return self.get_scope_display()
+
+    def clean(self) -> None:
+        # The guardian rule is over an encrypted column, which Django cannot check in Python
+        # (SealedConstraintsMixin): stated here with the constraint's own message, on its field.
+        if self.given_by == self.GivenBy.GUARDIAN and not (self.guardian_name or "").strip():
+            raise ValidationError({"guardian_name": GUARDIAN_NOT_NAMED})
+        if self.given_on and self.given_on > timezone.localdate():
+            raise ValidationError({"given_on": _("The date cannot be in the future.")})
 
     @property
     def is_current(self) -> bool:
@@ -526,6 +568,10 @@ class RiskAssessment(SealedConstraintsMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} · {self.assessed_on:%d/%m/%Y}"
+
+    def clean(self) -> None:
+        if self.assessed_on and self.assessed_on > timezone.localdate():
+            raise ValidationError({"assessed_on": _("The date cannot be in the future.")})
 
 
 class SafetyPlan(SealedConstraintsMixin, Versioned):
@@ -560,7 +606,7 @@ class SafetyPlan(SealedConstraintsMixin, Versioned):
 # --- Support -------------------------------------------------------------------------------------
 
 
-class SupportService(SealedConstraintsMixin, Versioned):
+class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     class Kind(models.TextChoices):
         SHELTER = "shelter", _("Temporary shelter stay")
         COUNSELLING = "counselling", _("Counselling")
@@ -596,13 +642,17 @@ class SupportService(SealedConstraintsMixin, Versioned):
                 condition=Q(check_out__isnull=True) | Q(check_in__isnull=False, check_out__gte=F("check_in")),
                 name="service_check_out_after_check_in",
                 violation_error_message=_("Check-out cannot be before check-in."),
+                violation_error_code="check_out_before_check_in",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="shelter") | Q(check_in__isnull=False),
                 name="service_shelter_has_check_in",
                 violation_error_message=_("A shelter stay needs a check-in date."),
+                violation_error_code="shelter_without_check_in",
             ),
         ]
+
+    constraint_fields = {"check_out_before_check_in": "check_out", "shelter_without_check_in": "check_in"}
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.provided_on:%d/%m/%Y}"
@@ -614,10 +664,6 @@ class SupportService(SealedConstraintsMixin, Versioned):
             value = getattr(self, name)
             if value and value > today + dt.timedelta(days=60 if name == "check_out" else 0):
                 errors[name] = _("This date is too far in the future.")
-        if self.kind == self.Kind.SHELTER and not self.check_in:
-            errors["check_in"] = _("A shelter stay needs a check-in date.")
-        if self.check_in and self.check_out and self.check_out < self.check_in:
-            errors["check_out"] = _("Check-out cannot be before check-in.")
         if self.kind in (self.Kind.EMERGENCY_CASH, self.Kind.EMERGENCY_MATERIAL) and self.amount_vnd is None:
             errors["amount_vnd"] = _("Enter the amount in VND (0 if none).")
         if errors:
@@ -625,10 +671,13 @@ class SupportService(SealedConstraintsMixin, Versioned):
 
     @property
     def computed_nights(self) -> int | None:
-        return (self.check_out - self.check_in).days if self.check_in and self.check_out else None
+        # None for a stay that ends before it starts: the constraint refuses it, with its own message.
+        if self.check_in and self.check_out and self.check_out >= self.check_in:
+            return (self.check_out - self.check_in).days
+        return None
 
 
-class LivelihoodSupport(SealedConstraintsMixin, Versioned):
+class LivelihoodSupport(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     class SupportType(models.TextChoices):
         VOCATIONAL = "vocational", _("Vocational training")
         START_UP = "start_up", _("Start-up capital")
@@ -677,15 +726,16 @@ class LivelihoodSupport(SealedConstraintsMixin, Versioned):
         constraints = [
             models.CheckConstraint(condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
                                    name="livelihood_ends_after_start",
-                                   violation_error_message=_("The end cannot be before the start.")),
+                                   violation_error_message=_("The end cannot be before the start."),
+                                   violation_error_code="ends_before_start"),
         ]
+
+    constraint_fields = {"ends_before_start": "ended_on"}
 
     def __str__(self) -> str:
         return f"{self.get_support_type_display()} · {self.started_on:%d/%m/%Y}"
 
     def clean(self) -> None:
-        if self.ended_on and self.started_on and self.ended_on < self.started_on:
-            raise ValidationError({"ended_on": _("The end cannot be before the start.")})
         if self.followed_up_on and self.started_on and self.followed_up_on < self.started_on:
             raise ValidationError({"followed_up_on": _("The follow-up cannot be before the start.")})
 

@@ -142,8 +142,6 @@ def case_open(
     if address.kind != Organisation.Kind.TRUSTED_ADDRESS or by.role not in (Role.VOLUNTEER, Role.LEAD):
         raise ValidationError(_("Only members of a trusted address can open a case."))
     opened_on = opened_on or timezone.localdate()
-    if opened_on > timezone.localdate():
-        raise ValidationError({"opened_on": _("A case cannot open in the future.")})
     if survivor is None:
         survivor = Survivor(**(survivor_fields or {}))
         _refresh_indexes(survivor)
@@ -288,13 +286,9 @@ def consent_give(
     Case.objects.select_for_update().get(pk=case.pk)
     if case.consents.current().filter(scope=scope).exists():
         raise ValidationError({"scope": _("This consent is already recorded and current.")})
-    if given_on > timezone.localdate():
-        raise ValidationError({"given_on": _("The date cannot be in the future.")})
     consent = Consent(case=case, scope=scope, given_by=given_by, given_on=given_on,
                       guardian_name=guardian_name if given_by == Consent.GivenBy.GUARDIAN else "",
                       recorded_by=by)
-    if given_by == Consent.GivenBy.GUARDIAN and not guardian_name.strip():
-        raise ValidationError({"guardian_name": _("Write who gave consent for the child.")})
     _save(consent, by=by, reason="consent given")
     return consent
 
@@ -331,8 +325,6 @@ def risk_assess(
 ) -> RiskAssessment:
     _require_case_member(case, by)
     assessed_on = assessed_on or timezone.localdate()
-    if assessed_on > timezone.localdate():
-        raise ValidationError({"assessed_on": _("The date cannot be in the future.")})
     clean_answers = {key: bool(answers.get(key)) for key in risk.ANSWER_KEYS}
     computed = risk.assess(clean_answers)
     level = computed
@@ -372,7 +364,6 @@ def service_record(*, case: Case, by: Membership, **fields: Any) -> SupportServi
     _require_case_member(case, by)
     fields.setdefault("provider", case.trusted_address)
     service = SupportService(case=case, recorded_by=by, **fields)
-    service.full_clean()
     service.nights = service.computed_nights
     _save(service, by=by, reason="support recorded")
     return service
@@ -383,7 +374,6 @@ def service_update(*, service: SupportService, by: Membership, version: int | No
     _require_case_member(service.case, by)
     service = _lock_current(service, version=version)
     _apply(service, fields)
-    service.full_clean()
     service.nights = service.computed_nights
     service.version += 1
     _save(service, by=by, reason="support updated")

@@ -1,0 +1,75 @@
+"""Each rule is stated once (a database constraint with its message, or ``Model.clean``) and its error
+lands on the field it is about, whichever way the record is written."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
+
+from casework import services
+from casework.models import Consent, Incident, LivelihoodSupport, SupportService
+from tests.casework.builders import case_a
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def _errors(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:
+    return exc.value.message_dict
+
+
+def test_check_out_before_check_in_is_refused_on_the_check_out(cast):
+    case = case_a(cast)
+    day = case.opened_on
+    with pytest.raises(ValidationError) as exc:
+        services.service_record(case=case, by=cast.volunteer_a, kind=SupportService.Kind.SHELTER,
+                                provided_on=day, check_in=day, check_out=day - dt.timedelta(days=1))
+    assert _errors(exc) == {"check_out": ["Check-out cannot be before check-in."]}
+
+
+def test_shelter_stay_without_check_in_is_refused_on_the_check_in(cast):
+    case = case_a(cast)
+    service = SupportService(case=case, kind=SupportService.Kind.SHELTER, provided_on=case.opened_on,
+                             provider=case.trusted_address)
+    with pytest.raises(ValidationError) as exc:
+        service.full_clean()
+    assert _errors(exc)["check_in"] == ["A shelter stay needs a check-in date."]
+
+
+def test_livelihood_ending_before_it_starts_is_refused_on_the_end(cast):
+    case = case_a(cast)
+    support = LivelihoodSupport(case=case, support_type="vocational", programme_model="pilot",
+                                beneficiary_group="dv", started_on=case.opened_on,
+                                ended_on=case.opened_on - dt.timedelta(days=1))
+    with pytest.raises(ValidationError) as exc:
+        support.full_clean()
+    assert _errors(exc)["ended_on"] == ["The end cannot be before the start."]
+
+
+def test_incident_reported_before_it_happened_is_refused_on_the_report_date(cast):
+    case = case_a(cast)
+    incident = Incident(case=case, occurred_on=case.opened_on, place_type="home", gbv_type="physical",
+                        perpetrator_relationship="partner", perpetrator_sex="male",
+                        first_reported_on=case.opened_on - dt.timedelta(days=1))
+    with pytest.raises(ValidationError) as exc:
+        incident.full_clean()
+    assert _errors(exc)["first_reported_on"] == ["It cannot have been reported before it happened."]
+
+
+def test_consent_by_an_unnamed_guardian_is_refused_on_the_name(cast):
+    with pytest.raises(ValidationError) as exc:
+        services.consent_give(case=case_a(cast), by=cast.volunteer_a, scope=Consent.Scope.SHARE_HEALTH,
+                              given_by=Consent.GivenBy.GUARDIAN, given_on=timezone.localdate(),
+                              guardian_name="  ")
+    assert _errors(exc) == {"guardian_name": ["Write who gave consent for the child."]}
+
+
+def test_case_cannot_close_in_the_future(cast):
+    with pytest.raises(ValidationError) as exc:
+        services.case_close(case=case_a(cast), by=cast.lead_a, reason="safe",
+                            on=timezone.localdate() + dt.timedelta(days=1))
+    assert _errors(exc) == {"closed_on": ["The closing date cannot be in the future."]}
