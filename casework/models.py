@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -219,6 +219,32 @@ class Survivor(SealedConstraintsMixin, Versioned):
 # --- Case -----------------------------------------------------------------------------------------
 
 
+class IntakeStep(models.TextChoices):
+    """The intake wizard's steps, in order. ``Case.intake_step`` holds the furthest step saved: the
+    survivor once the case is open; the intake is complete when the last step has been saved."""
+
+    SURVIVOR = "survivor", _("Survivor")
+    INCIDENT = "incident", _("Incident")
+    CONSENT = "consent", _("Consent")
+    RISK = "risk", _("Risk")
+    SUPPORT = "support", _("Support")
+
+    @classmethod
+    def after(cls, step: str) -> IntakeStep | None:
+        """The step that follows ``step``, or None after the last."""
+        steps = list(cls)
+        position = steps.index(cls(step)) + 1
+        return steps[position] if position < len(steps) else None
+
+    @classmethod
+    def is_before(cls, step: str, other: str) -> bool:
+        steps = list(cls)
+        return steps.index(cls(step)) < steps.index(cls(other))
+
+
+INTAKE_ON_CLOSED_CASE = _("This case is closed, so its intake cannot continue. Reopen it to record more.")
+
+
 class CaseQuerySet(AuditedQuerySet):
     def visible_to(self, membership: Membership | None) -> CaseQuerySet:
         """Cases whose full record the membership may see: its trusted address's, via guardian rows.
@@ -284,7 +310,8 @@ class Case(Versioned):
     support_plan_due_on = models.DateField(_("support plan due"), null=True, blank=True)
     support_plan_done_on = models.DateField(_("support plan done"), null=True, blank=True)
     # The intake steps this case has been through; a case can be saved part way.
-    intake_step = models.CharField(max_length=16, default="survivor", editable=False)
+    intake_step = models.CharField(max_length=16, choices=IntakeStep.choices, default=IntakeStep.SURVIVOR,
+                                   editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -330,6 +357,33 @@ class Case(Versioned):
             self.status == self.Status.OPEN and self.support_plan_due_on and not self.support_plan_done_on
             and self.support_plan_due_on < timezone.localdate()
         )
+
+    @property
+    def next_intake_step(self) -> IntakeStep | None:
+        """Where the intake continues, or None once it is complete."""
+        return IntakeStep.after(self.intake_step)
+
+    @property
+    def intake_done(self) -> bool:
+        return self.next_intake_step is None
+
+    @property
+    def can_continue_intake(self) -> bool:
+        # A closed case takes no more intake steps: reopening it comes first.
+        return self.status == self.Status.OPEN
+
+    def support_plan_refusal(self) -> str | None:
+        """Why the child support plan cannot be marked as made (translated), or None when it can."""
+        if not self.support_plan_due_on:
+            return str(_("This case has no child support plan to mark as made."))
+        if self.support_plan_done_on:
+            return str(_("The child support plan was already marked as made on %(date)s.")
+                       % {"date": formats.date_format(self.support_plan_done_on, "SHORT_DATE_FORMAT")})
+        return None
+
+    @property
+    def can_mark_support_plan_done(self) -> bool:
+        return self.support_plan_refusal() is None
 
     def clean(self) -> None:
         if self.opened_on and self.opened_on > timezone.localdate():

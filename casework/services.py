@@ -21,12 +21,14 @@ from casework import gbv, risk, signals
 from casework.crypto import name_birth_year_index, phone_index
 from casework.deadlines import CHILD_SUPPORT_PLAN_WORKING_DAYS, add_working_days
 from casework.models import (
+    INTAKE_ON_CLOSED_CASE,
     AgeBand,
     Case,
     CaseAccess,
     CaseNote,
     Consent,
     Incident,
+    IntakeStep,
     LivelihoodSupport,
     RiskAssessment,
     SafetyPlan,
@@ -159,18 +161,19 @@ def case_open(
     return case
 
 
-# The intake wizard's steps, in order. ``Case.intake_step`` holds the furthest step saved: "survivor"
-# once the case is open, and the intake is complete when the last step has been saved.
-INTAKE_STEPS = ("survivor", "incident", "consent", "risk", "support")
+# The intake wizard's steps, in order (IntakeStep).
+INTAKE_STEPS = tuple(IntakeStep)
 
 
 @transaction.atomic
 def case_intake_step_done(*, case: Case, step: str, by: Membership) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if step not in INTAKE_STEPS:
+    if step not in IntakeStep.values:
         raise ValidationError(_("Unknown intake step."))
+    if not case.can_continue_intake:
+        raise ValidationError(INTAKE_ON_CLOSED_CASE)
     # Going back to correct an earlier step does not make the intake less complete.
-    if case.intake_step in INTAKE_STEPS and INTAKE_STEPS.index(step) <= INTAKE_STEPS.index(case.intake_step):
+    if not IntakeStep.is_before(case.intake_step, step):
         return case
     case.intake_step = step
     _save(case, by=by, reason=f"intake: {step}")
@@ -218,6 +221,9 @@ def case_assign(
 def support_plan_mark_done(*, case: Case, by: Membership, on: dt.date | None = None) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
     _require_case_member(case, by)
+    refusal = case.support_plan_refusal()
+    if refusal is not None:
+        raise ValidationError(refusal)
     on = on or timezone.localdate()
     if on > timezone.localdate() or on < case.opened_on:
         raise ValidationError({"on": _("The date must be between the case opening and today.")})

@@ -56,10 +56,6 @@ SUPERVISION_COLUMNS = (
 )
 
 
-def _intake_done_step() -> str:
-    return services.INTAKE_STEPS[-1]
-
-
 def _add_errors(form: forms.Form, exc: ValidationError, rename: Mapping[str, str] | None = None) -> None:
     """Show a service's refusal on the form: next to the field it concerns, or above the form."""
     if hasattr(exc, "error_dict"):
@@ -114,7 +110,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "personal": personal,
         "searched": searched,
         "query": urlencode(form.url_params()) if form.is_valid() else "",
-        "intake_done_step": _intake_done_step(),
     })
 
 
@@ -290,14 +285,8 @@ def _render_detail(
         "reassign": can(membership, Perm.CASE_REASSIGN, case),
         "access_log": can(membership, Perm.CASE_VIEW_ACCESS_LOG, case),
     }
-    plan_pending = bool(case.support_plan_due_on and not case.support_plan_done_on)
-    if support_form is None and plan_pending and allowed["change"]:
+    if support_form is None and case.can_mark_support_plan_done and allowed["change"]:
         support_form = SupportPlanDoneForm(initial={"on": today})
-    steps = services.INTAKE_STEPS
-    intake_next = None
-    if case.intake_step != steps[-1]:
-        position = steps.index(case.intake_step) + 1 if case.intake_step in steps else 0
-        intake_next = steps[position]
     return render(request, "casework/case_detail.html", {
         "case": case,
         "survivor": survivor,
@@ -307,9 +296,7 @@ def _render_detail(
         "current_consents": [c for c in consents if c.is_current],
         "timeline": _timeline(case, consents),
         "allowed": allowed,
-        "plan_pending": plan_pending,
         "support_form": support_form,
-        "intake_next": intake_next,
         # Sections other apps add (referrals), without casework importing them.
         "panels": render_case_panels(case, membership),
     })
@@ -331,19 +318,13 @@ def support_plan_done(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(membership, pk, Perm.CASE_CHANGE)
     form = SupportPlanDoneForm(request.POST)
     if form.is_valid():
-        if not case.support_plan_due_on:
-            form.add_error(None, _("This case has no child support plan to mark as made."))
-        elif case.support_plan_done_on:
-            form.add_error(None, _("The child support plan was already marked as made on %(date)s.")
-                           % {"date": formats.date_format(case.support_plan_done_on, "SHORT_DATE_FORMAT")})
+        try:
+            services.support_plan_mark_done(case=case, by=membership, on=form.cleaned_data["on"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
         else:
-            try:
-                services.support_plan_mark_done(case=case, by=membership, on=form.cleaned_data["on"])
-            except ValidationError as exc:
-                _add_errors(form, exc)
-            else:
-                messages.success(request, _("The child support plan is marked as made."))
-                return redirect("casework:case-detail", pk=case.pk)
+            messages.success(request, _("The child support plan is marked as made."))
+            return redirect("casework:case-detail", pk=case.pk)
     return _render_detail(request, case, support_form=form)
 
 

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from casework import services
-from casework.models import Consent, Incident, LivelihoodSupport, SupportService
+from casework.models import Consent, Incident, IntakeStep, LivelihoodSupport, SupportService
 from tests.casework.builders import case_a
+from tests.casework.test_case_list import child_case
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +74,37 @@ def test_case_cannot_close_in_the_future(cast):
         services.case_close(case=case_a(cast), by=cast.lead_a, reason="safe",
                             on=timezone.localdate() + dt.timedelta(days=1))
     assert _errors(exc) == {"closed_on": ["The closing date cannot be in the future."]}
+
+
+def test_the_intake_steps_follow_in_order_and_the_case_knows_its_next_one(cast):
+    case = case_a(cast)
+    assert [IntakeStep.after(step) for step in IntakeStep] == [
+        IntakeStep.INCIDENT, IntakeStep.CONSENT, IntakeStep.RISK, IntakeStep.SUPPORT, None]
+    case.intake_step = IntakeStep.CONSENT
+    assert (case.next_intake_step, case.intake_done) == (IntakeStep.RISK, False)
+    case.intake_step = IntakeStep.SUPPORT
+    assert (case.next_intake_step, case.intake_done) == (None, True)
+
+
+def test_the_service_refuses_an_intake_step_on_a_closed_case(cast):
+    case = services.case_close(case=case_a(cast), by=cast.lead_a, reason="safe")
+    with pytest.raises(ValidationError) as exc:
+        services.case_intake_step_done(case=case, step=IntakeStep.INCIDENT, by=cast.volunteer_a)
+    assert exc.value.messages == [
+        "This case is closed, so its intake cannot continue. Reopen it to record more."]
+    case.refresh_from_db()
+    assert case.intake_step == IntakeStep.SURVIVOR
+
+
+def test_the_service_refuses_a_support_plan_the_case_does_not_have_or_already_made(cast):
+    adult = case_a(cast)
+    assert not adult.can_mark_support_plan_done
+    with pytest.raises(ValidationError) as exc:
+        services.support_plan_mark_done(case=adult, by=cast.volunteer_a)
+    assert exc.value.messages == ["This case has no child support plan to mark as made."]
+    child = child_case(cast.volunteer_a, days_ago=3)
+    assert child.can_mark_support_plan_done
+    services.support_plan_mark_done(case=child, by=cast.volunteer_a)
+    with pytest.raises(ValidationError) as exc:
+        services.support_plan_mark_done(case=child, by=cast.volunteer_a)
+    assert exc.value.messages[0].startswith("The child support plan was already marked as made on ")
