@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -68,6 +69,32 @@ class Versioned(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ChangeReason(models.TextChoices):
+    """Why a casework record changed: written into its history row by the services, and read back by the
+    case timeline. The values are the English words already stored in the history tables."""
+
+    INTAKE = "intake", pgettext_lazy("change reason", "intake")
+    SURVIVOR_UPDATED = "survivor updated", pgettext_lazy("change reason", "survivor updated")
+    CASE_OPENED = "case opened", pgettext_lazy("change reason", "case opened")
+    INTAKE_STEP = "intake step saved", pgettext_lazy("change reason", "intake step saved")
+    CLOSED = "closed", pgettext_lazy("change reason", "closed")
+    REOPENED = "reopened", pgettext_lazy("change reason", "reopened")
+    REASSIGNED = "reassigned", pgettext_lazy("change reason", "reassigned")
+    SUPPORT_PLAN_DONE = "support plan done", pgettext_lazy("change reason", "support plan done")
+    INCIDENT_RECORDED = "incident recorded", pgettext_lazy("change reason", "incident recorded")
+    INCIDENT_UPDATED = "incident updated", pgettext_lazy("change reason", "incident updated")
+    CONSENT_GIVEN = "consent given", pgettext_lazy("change reason", "consent given")
+    CONSENT_WITHDRAWN = "consent withdrawn", pgettext_lazy("change reason", "consent withdrawn")
+    RISK_ASSESSED = "risk assessed", pgettext_lazy("change reason", "risk assessed")
+    RISK_LEVEL_UPDATED = "risk level updated", pgettext_lazy("change reason", "risk level updated")
+    SAFETY_PLAN_SAVED = "safety plan saved", pgettext_lazy("change reason", "safety plan saved")
+    SUPPORT_RECORDED = "support recorded", pgettext_lazy("change reason", "support recorded")
+    SUPPORT_UPDATED = "support updated", pgettext_lazy("change reason", "support updated")
+    LIVELIHOOD_RECORDED = "livelihood support recorded", pgettext_lazy("change reason", "livelihood support recorded")
+    LIVELIHOOD_UPDATED = "livelihood support updated", pgettext_lazy("change reason", "livelihood support updated")
+    NOTE_ADDED = "note added", pgettext_lazy("change reason", "note added")
 
 
 class PlacedConstraintsMixin:

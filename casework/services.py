@@ -26,6 +26,7 @@ from casework.models import (
     Case,
     CaseAccess,
     CaseNote,
+    ChangeReason,
     Consent,
     Incident,
     IntakeStep,
@@ -49,12 +50,12 @@ class StaleEdit(ValidationError):
     """Someone else saved this record after the form was opened."""
 
 
-def _stamp(obj: models.Model, *, by: Membership | None, reason: str) -> None:
+def _stamp(obj: models.Model, *, by: Membership | None, reason: ChangeReason) -> None:
     obj._history_user = by.user if by else None  # type: ignore[attr-defined]
     obj._change_reason = reason  # type: ignore[attr-defined]
 
 
-def _save(obj: models.Model, *, by: Membership | None, reason: str) -> None:
+def _save(obj: models.Model, *, by: Membership | None, reason: ChangeReason) -> None:
     obj.full_clean()
     _stamp(obj, by=by, reason=reason)
     obj.save()
@@ -120,7 +121,7 @@ def survivor_update(*, survivor: Survivor, by: Membership, version: int | None, 
     _apply(survivor, fields)
     _refresh_indexes(survivor)
     survivor.version += 1
-    _save(survivor, by=by, reason="survivor updated")
+    _save(survivor, by=by, reason=ChangeReason.SURVIVOR_UPDATED)
     return survivor
 
 
@@ -147,14 +148,14 @@ def case_open(
     if survivor is None:
         survivor = Survivor(**(survivor_fields or {}))
         _refresh_indexes(survivor)
-        _save(survivor, by=by, reason="intake")
+        _save(survivor, by=by, reason=ChangeReason.INTAKE)
     elif not Survivor.objects.visible_to(by).filter(pk=survivor.pk).exists():
         raise ValidationError(_("This survivor is not known at your trusted address."))
     case = Case(survivor=survivor, trusted_address=address, opened_on=opened_on,
                 age_band=_case_age_band(survivor, opened_on))
     if case.is_child:
         case.support_plan_due_on = add_working_days(opened_on, CHILD_SUPPORT_PLAN_WORKING_DAYS)
-    _save(case, by=by, reason="case opened")
+    _save(case, by=by, reason=ChangeReason.CASE_OPENED)
     for perm in CASE_OBJECT_PERMS:
         assign_perm(perm.value, address.group, case)
     case.assigned_volunteers.add(by)
@@ -176,7 +177,7 @@ def case_intake_step_done(*, case: Case, step: str, by: Membership) -> Case:
     if not IntakeStep.is_before(case.intake_step, step):
         return case
     case.intake_step = step
-    _save(case, by=by, reason=f"intake: {step}")
+    _save(case, by=by, reason=ChangeReason.INTAKE_STEP)
     return case
 
 
@@ -186,7 +187,7 @@ def case_close(*, case: Case, by: Membership, reason: str, on: dt.date | None = 
     _require_case_member(case, by)
     case.transition(Case.Action.CLOSE, on=on or timezone.localdate(), reason=reason)
     case.version += 1
-    _save(case, by=by, reason=f"closed: {reason}")
+    _save(case, by=by, reason=ChangeReason.CLOSED)
     return case
 
 
@@ -196,7 +197,7 @@ def case_reopen(*, case: Case, by: Membership) -> Case:
     _require_case_member(case, by)
     case.transition(Case.Action.REOPEN, on=timezone.localdate())
     case.version += 1
-    _save(case, by=by, reason="reopened")
+    _save(case, by=by, reason=ChangeReason.REOPENED)
     return case
 
 
@@ -210,10 +211,10 @@ def case_assign(
     outsiders = [m for m in chosen if m.organisation_id != case.trusted_address_id or not m.is_active]
     if outsiders or not chosen:
         raise ValidationError(_("Choose one or more active members of this trusted address."))
-    _stamp(case, by=by, reason="reassigned")
+    _stamp(case, by=by, reason=ChangeReason.REASSIGNED)
     case.assigned_volunteers.set(chosen)
     case.version += 1
-    _save(case, by=by, reason="reassigned")
+    _save(case, by=by, reason=ChangeReason.REASSIGNED)
     return case
 
 
@@ -229,7 +230,7 @@ def support_plan_mark_done(*, case: Case, by: Membership, on: dt.date | None = N
         raise ValidationError({"on": _("The date must be between the case opening and today.")})
     case.support_plan_done_on = on
     case.version += 1
-    _save(case, by=by, reason="support plan done")
+    _save(case, by=by, reason=ChangeReason.SUPPORT_PLAN_DONE)
     return case
 
 
@@ -263,7 +264,7 @@ def incident_record(*, case: Case, by: Membership, answers: Mapping[str, bool], 
     _require_case_member(case, by)
     incident = Incident(case=case, recorded_by=by, **fields)
     _derive_incident(incident, answers)
-    _save(incident, by=by, reason="incident recorded")
+    _save(incident, by=by, reason=ChangeReason.INCIDENT_RECORDED)
     return incident
 
 
@@ -276,7 +277,7 @@ def incident_update(
     _apply(incident, fields)
     _derive_incident(incident, answers)
     incident.version += 1
-    _save(incident, by=by, reason="incident updated")
+    _save(incident, by=by, reason=ChangeReason.INCIDENT_UPDATED)
     return incident
 
 
@@ -295,7 +296,7 @@ def consent_give(
     consent = Consent(case=case, scope=scope, given_by=given_by, given_on=given_on,
                       guardian_name=guardian_name if given_by == Consent.GivenBy.GUARDIAN else "",
                       recorded_by=by)
-    _save(consent, by=by, reason="consent given")
+    _save(consent, by=by, reason=ChangeReason.CONSENT_GIVEN)
     return consent
 
 
@@ -316,7 +317,7 @@ def consent_withdraw(*, consent: Consent, by: Membership, on: dt.date | None = N
         raise ValidationError({"on": _("The withdrawal date must be between the consent date and today.")})
     signals.consent_withdrawing.send(sender=Consent, consent=consent, by=by)
     consent.withdrawn_on = on
-    _save(consent, by=by, reason="consent withdrawn")
+    _save(consent, by=by, reason=ChangeReason.CONSENT_WITHDRAWN)
     signals.consent_withdrawn.send(sender=Consent, consent=consent, by=by)
     return consent
 
@@ -338,11 +339,11 @@ def risk_assess(
         level = risk.RiskLevel(raise_to)
     assessment = RiskAssessment(case=case, assessor=by, assessed_on=assessed_on, answers=clean_answers,
                                 computed_level=computed, level=level, notes=notes)
-    _save(assessment, by=by, reason="risk assessed")
+    _save(assessment, by=by, reason=ChangeReason.RISK_ASSESSED)
     case = Case.objects.select_for_update().get(pk=case.pk)
     latest = case.risk_assessments.order_by("-assessed_on", "-created_at").first()
     case.risk_level = latest.level if latest else level
-    _save(case, by=by, reason="risk level updated")
+    _save(case, by=by, reason=ChangeReason.RISK_LEVEL_UPDATED)
     return assessment
 
 
@@ -361,7 +362,7 @@ def safety_plan_save(
     safety_plan.checklist = [item for item in checklist if item in valid]
     safety_plan.plan = plan
     safety_plan.updated_by = by
-    _save(safety_plan, by=by, reason="safety plan saved")
+    _save(safety_plan, by=by, reason=ChangeReason.SAFETY_PLAN_SAVED)
     return safety_plan
 
 
@@ -371,7 +372,7 @@ def service_record(*, case: Case, by: Membership, **fields: Any) -> SupportServi
     fields.setdefault("provider", case.trusted_address)
     service = SupportService(case=case, recorded_by=by, **fields)
     service.nights = service.computed_nights
-    _save(service, by=by, reason="support recorded")
+    _save(service, by=by, reason=ChangeReason.SUPPORT_RECORDED)
     return service
 
 
@@ -382,7 +383,7 @@ def service_update(*, service: SupportService, by: Membership, version: int | No
     _apply(service, fields)
     service.nights = service.computed_nights
     service.version += 1
-    _save(service, by=by, reason="support updated")
+    _save(service, by=by, reason=ChangeReason.SUPPORT_UPDATED)
     return service
 
 
@@ -390,7 +391,7 @@ def service_update(*, service: SupportService, by: Membership, version: int | No
 def livelihood_record(*, case: Case, by: Membership, **fields: Any) -> LivelihoodSupport:
     _require_case_member(case, by)
     support = LivelihoodSupport(case=case, recorded_by=by, **fields)
-    _save(support, by=by, reason="livelihood support recorded")
+    _save(support, by=by, reason=ChangeReason.LIVELIHOOD_RECORDED)
     return support
 
 
@@ -402,7 +403,7 @@ def livelihood_update(
     support = _lock_current(support, version=version)
     _apply(support, fields)
     support.version += 1
-    _save(support, by=by, reason="livelihood support updated")
+    _save(support, by=by, reason=ChangeReason.LIVELIHOOD_UPDATED)
     return support
 
 
@@ -410,7 +411,7 @@ def livelihood_update(
 def note_add(*, case: Case, by: Membership, text: str) -> CaseNote:
     _require_case_member(case, by)
     note = CaseNote(case=case, author=by, text=text)
-    _save(note, by=by, reason="note added")
+    _save(note, by=by, reason=ChangeReason.NOTE_ADDED)
     return note
 
 
