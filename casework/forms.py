@@ -241,6 +241,12 @@ class VersionedModelForm(FieldsetsMixin, forms.ModelForm):
         else:
             self.fields["version"].initial = self.instance.version
 
+    def _post_clean(self) -> None:
+        # No model validation here: the service validates the record once (``full_clean()``), with the
+        # case and the acting member this form does not know, and its refusal comes back on the form
+        # beside the field it names (add_service_errors). The form only checks and normalises input.
+        pass
+
     def record_fields(self) -> dict[str, Any]:
         """The cleaned values the service takes as ``**fields``."""
         return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}

@@ -11,6 +11,8 @@ from casework import services
 from casework.models import Consent, Incident, IntakeStep, LivelihoodSupport, SupportService
 from tests.casework.builders import case_a
 from tests.casework.test_case_list import child_case
+from tests.casework.test_records import iso, service_data, url
+from tests.conftest import signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -108,3 +110,19 @@ def test_the_service_refuses_a_support_plan_the_case_does_not_have_or_already_ma
     with pytest.raises(ValidationError) as exc:
         services.support_plan_mark_done(case=child, by=cast.volunteer_a)
     assert exc.value.messages[0].startswith("The child support plan was already marked as made on ")
+
+
+def test_a_record_posted_through_its_form_is_validated_once(cast, monkeypatch):
+    case = case_a(cast)
+    calls: list[SupportService] = []
+    full_clean = SupportService.full_clean
+
+    def counted(self: SupportService, *args: object, **kwargs: object) -> None:
+        calls.append(self)
+        full_clean(self, *args, **kwargs)
+
+    monkeypatch.setattr(SupportService, "full_clean", counted)
+    data = service_data(case, kind="shelter", check_in=iso(case.opened_on), check_out=iso(case.opened_on))
+    response = signed_in(cast.volunteer_a).post(url("service-create", case), data)
+    assert response.status_code == 302
+    assert len(calls) == 1
