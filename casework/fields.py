@@ -396,7 +396,7 @@ class SealedConstraintsMixin:
     Django checks constraints in Python (``full_clean()``, model forms) by running their condition as
     SQL with the instance's values; a condition over an encrypted column would then compare plaintext
     in SQL, which the field refuses. Such constraints are still enforced by the database on the sealed
-    value; services check the same rules first, with a readable message. Put it before the model base.
+    value; the model's `clean()` states the same rule with the constraint's message. Put it before the model base.
     """
 
     def validate_constraints(self, exclude: Any = None) -> None:

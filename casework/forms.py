@@ -172,6 +172,12 @@ class VersionedModelForm(FieldsetsMixin, forms.ModelForm):
         else:
             self.fields["version"].initial = self.instance.version
 
+    def _post_clean(self) -> None:
+        # No model validation here: the service validates the record once (``full_clean()``), with the
+        # case and the acting member this form does not know, and its refusal comes back on the form
+        # beside the field it names (add_service_errors). The form only checks and normalises input.
+        pass
+
     def record_fields(self) -> dict[str, Any]:
         """The cleaned values the service takes as ``**fields``."""
         return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
@@ -307,11 +313,8 @@ class IncidentForm(VersionedModelForm):
                 self.add_error(f"q_{key}",
                                _("Answer yes or no: the questions are asked in order until the first yes."))
                 break
-        occurred, reported_on = data.get("occurred_on"), data.get("first_reported_on")
-        if reported_on:
+        if data.get("first_reported_on"):
             data["previously_reported"] = True
-            if occurred and reported_on < occurred:
-                self.add_error("first_reported_on", _("It cannot have been reported before it happened."))
         return data
 
     def answers(self) -> dict[str, bool]:
@@ -343,12 +346,6 @@ class ConsentForm(FieldsetsMixin, forms.Form):
         given_by = Consent.GivenBy.GUARDIAN if case.is_child else Consent.GivenBy.SURVIVOR
         self.fields["given_by"].initial = given_by
         self.fields["given_on"].initial = timezone.localdate()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("given_by") == Consent.GivenBy.GUARDIAN and not (data.get("guardian_name") or "").strip():
-            self.add_error("guardian_name", _("Write who gave consent for the child."))
-        return data
 
 
 class ConsentWithdrawForm(forms.Form):
@@ -434,13 +431,6 @@ class ServiceForm(VersionedModelForm):
             provider.initial = address.pk
             self.fields["provided_on"].initial = timezone.localdate()
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        check_in, check_out = data.get("check_in"), data.get("check_out")
-        if check_in and check_out and check_out < check_in:
-            self.add_error("check_out", _("Check-out cannot be before check-in."))
-        return data
-
 
 def provider_choices(address: Organisation) -> Any:
     """The trusted address itself and the active partner organisations of its province."""
@@ -474,16 +464,6 @@ class LivelihoodForm(VersionedModelForm):
         if self.instance._state.adding:
             self.fields["amount_vnd"].initial = 0
             self.fields["started_on"].initial = timezone.localdate()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        started = data.get("started_on")
-        for name, message in (("ended_on", _("The end cannot be before the start.")),
-                              ("followed_up_on", _("The follow-up cannot be before the start."))):
-            value = data.get(name)
-            if started and value and value < started:
-                self.add_error(name, message)
-        return data
 
 
 # --- Notes ----------------------------------------------------------------------------------------

@@ -14,13 +14,15 @@ import datetime as dt
 import re
 import secrets
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -57,6 +59,53 @@ class Versioned(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ChangeReason(models.TextChoices):
+    """Why a casework record changed: written into its history row by the services, and read back by the
+    case timeline. The values are the English words already stored in the history tables."""
+
+    INTAKE = "intake", pgettext_lazy("change reason", "intake")
+    SURVIVOR_UPDATED = "survivor updated", pgettext_lazy("change reason", "survivor updated")
+    CASE_OPENED = "case opened", pgettext_lazy("change reason", "case opened")
+    INTAKE_STEP = "intake step saved", pgettext_lazy("change reason", "intake step saved")
+    CLOSED = "closed", pgettext_lazy("change reason", "closed")
+    REOPENED = "reopened", pgettext_lazy("change reason", "reopened")
+    REASSIGNED = "reassigned", pgettext_lazy("change reason", "reassigned")
+    SUPPORT_PLAN_DONE = "support plan done", pgettext_lazy("change reason", "support plan done")
+    INCIDENT_RECORDED = "incident recorded", pgettext_lazy("change reason", "incident recorded")
+    INCIDENT_UPDATED = "incident updated", pgettext_lazy("change reason", "incident updated")
+    CONSENT_GIVEN = "consent given", pgettext_lazy("change reason", "consent given")
+    CONSENT_WITHDRAWN = "consent withdrawn", pgettext_lazy("change reason", "consent withdrawn")
+    RISK_ASSESSED = "risk assessed", pgettext_lazy("change reason", "risk assessed")
+    RISK_LEVEL_UPDATED = "risk level updated", pgettext_lazy("change reason", "risk level updated")
+    SAFETY_PLAN_SAVED = "safety plan saved", pgettext_lazy("change reason", "safety plan saved")
+    SUPPORT_RECORDED = "support recorded", pgettext_lazy("change reason", "support recorded")
+    SUPPORT_UPDATED = "support updated", pgettext_lazy("change reason", "support updated")
+    LIVELIHOOD_RECORDED = "livelihood support recorded", pgettext_lazy("change reason", "livelihood support recorded")
+    LIVELIHOOD_UPDATED = "livelihood support updated", pgettext_lazy("change reason", "livelihood support updated")
+    NOTE_ADDED = "note added", pgettext_lazy("change reason", "note added")
+
+
+class PlacedConstraintsMixin:
+    """Shows a check constraint's message beside the field it is about, not above the form.
+
+    Each rule is stated once, as a database constraint with its message; ``constraint_fields`` maps the
+    constraint's ``violation_error_code`` to the field that gets the error. Put it before the model base.
+    """
+
+    constraint_fields: ClassVar[Mapping[str, str]] = {}
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        try:
+            super().validate_constraints(exclude=exclude)  # type: ignore[misc]  # the model base follows in the MRO
+        except ValidationError as exc:
+            placed: dict[str, list[ValidationError]] = {}
+            for name, errors in exc.error_dict.items():
+                for error in errors:
+                    field = self.constraint_fields.get(error.code or "", name) if name == NON_FIELD_ERRORS else name
+                    placed.setdefault(field, []).append(error)
+            raise ValidationError(placed) from None
 
 
 class Sex(models.TextChoices):
@@ -187,6 +236,32 @@ class Survivor(SealedConstraintsMixin, Versioned):
 # --- Case -----------------------------------------------------------------------------------------
 
 
+class IntakeStep(models.TextChoices):
+    """The intake wizard's steps, in order. ``Case.intake_step`` holds the furthest step saved: the
+    survivor once the case is open; the intake is complete when the last step has been saved."""
+
+    SURVIVOR = "survivor", _("Survivor")
+    INCIDENT = "incident", _("Incident")
+    CONSENT = "consent", _("Consent")
+    RISK = "risk", _("Risk")
+    SUPPORT = "support", _("Support")
+
+    @classmethod
+    def after(cls, step: str) -> IntakeStep | None:
+        """The step that follows ``step``, or None after the last."""
+        steps = list(cls)
+        position = steps.index(cls(step)) + 1
+        return steps[position] if position < len(steps) else None
+
+    @classmethod
+    def is_before(cls, step: str, other: str) -> bool:
+        steps = list(cls)
+        return steps.index(cls(step)) < steps.index(cls(other))
+
+
+INTAKE_ON_CLOSED_CASE = _("This case is closed, so its intake cannot continue. Reopen it to record more.")
+
+
 class CaseQuerySet(AuditedQuerySet):
     def visible_to(self, membership: Membership | None) -> CaseQuerySet:
         """Cases whose full record the membership may see: its trusted address's, via guardian rows.
@@ -252,7 +327,8 @@ class Case(Versioned):
     support_plan_due_on = models.DateField(_("support plan due"), null=True, blank=True)
     support_plan_done_on = models.DateField(_("support plan done"), null=True, blank=True)
     # The intake steps this case has been through; a case can be saved part way.
-    intake_step = models.CharField(max_length=16, default="survivor", editable=False)
+    intake_step = models.CharField(max_length=16, choices=IntakeStep.choices, default=IntakeStep.SURVIVOR,
+                                   editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -299,6 +375,39 @@ class Case(Versioned):
             and self.support_plan_due_on < timezone.localdate()
         )
 
+    @property
+    def next_intake_step(self) -> IntakeStep | None:
+        """Where the intake continues, or None once it is complete."""
+        return IntakeStep.after(self.intake_step)
+
+    @property
+    def intake_done(self) -> bool:
+        return self.next_intake_step is None
+
+    @property
+    def can_continue_intake(self) -> bool:
+        # A closed case takes no more intake steps: reopening it comes first.
+        return self.status == self.Status.OPEN
+
+    def support_plan_refusal(self) -> str | None:
+        """Why the child support plan cannot be marked as made (translated), or None when it can."""
+        if not self.support_plan_due_on:
+            return str(_("This case has no child support plan to mark as made."))
+        if self.support_plan_done_on:
+            return str(_("The child support plan was already marked as made on %(date)s.")
+                       % {"date": formats.date_format(self.support_plan_done_on, "SHORT_DATE_FORMAT")})
+        return None
+
+    @property
+    def can_mark_support_plan_done(self) -> bool:
+        return self.support_plan_refusal() is None
+
+    def clean(self) -> None:
+        if self.opened_on and self.opened_on > timezone.localdate():
+            raise ValidationError({"opened_on": _("A case cannot open in the future.")})
+        if self.closed_on and self.closed_on > timezone.localdate():
+            raise ValidationError({"closed_on": _("The closing date cannot be in the future.")})
+
     def can(self, action: str) -> bool:
         return (self.status, action) in self.TRANSITIONS
 
@@ -336,7 +445,7 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 # --- Incident ------------------------------------------------------------------------------------
 
 
-class Incident(SealedConstraintsMixin, Versioned):
+class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     class PlaceType(models.TextChoices):
         HOME = "home", _("Her home")
         PERPETRATOR_HOME = "perpetrator_home", _("The perpetrator's home")
@@ -418,8 +527,11 @@ class Incident(SealedConstraintsMixin, Versioned):
                 condition=Q(first_reported_on__isnull=True) | Q(first_reported_on__gte=F("occurred_on")),
                 name="incident_reported_after_it_happened",
                 violation_error_message=_("It cannot have been reported before it happened."),
+                violation_error_code="reported_before_it_happened",
             ),
         ]
+
+    constraint_fields = {"reported_before_it_happened": "first_reported_on"}
 
     def __str__(self) -> str:
         return f"{self.get_gbv_type_display()} · {self.occurred_on:%d/%m/%Y}"
@@ -443,6 +555,9 @@ class Incident(SealedConstraintsMixin, Versioned):
 class ConsentQuerySet(AuditedQuerySet):
     def current(self) -> ConsentQuerySet:
         return self.filter(withdrawn_on__isnull=True)
+
+
+GUARDIAN_NOT_NAMED = _("Write who gave consent for the child.")
 
 
 class Consent(SealedConstraintsMixin, models.Model):
@@ -480,11 +595,19 @@ class Consent(SealedConstraintsMixin, models.Model):
             models.CheckConstraint(condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("given_on")),
                                    name="consent_withdrawn_after_given"),
             models.CheckConstraint(condition=Q(given_by="survivor") | ~Q(guardian_name=""),
-                                   name="consent_guardian_named"),
+                                   name="consent_guardian_named", violation_error_message=GUARDIAN_NOT_NAMED),
         ]
 
     def __str__(self) -> str:
         return self.get_scope_display()
+
+    def clean(self) -> None:
+        # The guardian rule is over an encrypted column, which Django cannot check in Python
+        # (SealedConstraintsMixin): stated here with the constraint's own message, on its field.
+        if self.given_by == self.GivenBy.GUARDIAN and not (self.guardian_name or "").strip():
+            raise ValidationError({"guardian_name": GUARDIAN_NOT_NAMED})
+        if self.given_on and self.given_on > timezone.localdate():
+            raise ValidationError({"given_on": _("The date cannot be in the future.")})
 
     @property
     def is_current(self) -> bool:
@@ -516,6 +639,10 @@ class RiskAssessment(SealedConstraintsMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} · {self.assessed_on:%d/%m/%Y}"
+
+    def clean(self) -> None:
+        if self.assessed_on and self.assessed_on > timezone.localdate():
+            raise ValidationError({"assessed_on": _("The date cannot be in the future.")})
 
 
 class SafetyPlan(SealedConstraintsMixin, Versioned):
@@ -550,7 +677,7 @@ class SafetyPlan(SealedConstraintsMixin, Versioned):
 # --- Support -------------------------------------------------------------------------------------
 
 
-class SupportService(SealedConstraintsMixin, Versioned):
+class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     class Kind(models.TextChoices):
         SHELTER = "shelter", _("Temporary shelter stay")
         COUNSELLING = "counselling", _("Counselling")
@@ -586,13 +713,17 @@ class SupportService(SealedConstraintsMixin, Versioned):
                 condition=Q(check_out__isnull=True) | Q(check_in__isnull=False, check_out__gte=F("check_in")),
                 name="service_check_out_after_check_in",
                 violation_error_message=_("Check-out cannot be before check-in."),
+                violation_error_code="check_out_before_check_in",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="shelter") | Q(check_in__isnull=False),
                 name="service_shelter_has_check_in",
                 violation_error_message=_("A shelter stay needs a check-in date."),
+                violation_error_code="shelter_without_check_in",
             ),
         ]
+
+    constraint_fields = {"check_out_before_check_in": "check_out", "shelter_without_check_in": "check_in"}
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.provided_on:%d/%m/%Y}"
@@ -604,10 +735,6 @@ class SupportService(SealedConstraintsMixin, Versioned):
             value = getattr(self, name)
             if value and value > today + dt.timedelta(days=60 if name == "check_out" else 0):
                 errors[name] = _("This date is too far in the future.")
-        if self.kind == self.Kind.SHELTER and not self.check_in:
-            errors["check_in"] = _("A shelter stay needs a check-in date.")
-        if self.check_in and self.check_out and self.check_out < self.check_in:
-            errors["check_out"] = _("Check-out cannot be before check-in.")
         if self.kind in (self.Kind.EMERGENCY_CASH, self.Kind.EMERGENCY_MATERIAL) and self.amount_vnd is None:
             errors["amount_vnd"] = _("Enter the amount in VND (0 if none).")
         if errors:
@@ -615,10 +742,13 @@ class SupportService(SealedConstraintsMixin, Versioned):
 
     @property
     def computed_nights(self) -> int | None:
-        return (self.check_out - self.check_in).days if self.check_in and self.check_out else None
+        # None for a stay that ends before it starts: the constraint refuses it, with its own message.
+        if self.check_in and self.check_out and self.check_out >= self.check_in:
+            return (self.check_out - self.check_in).days
+        return None
 
 
-class LivelihoodSupport(SealedConstraintsMixin, Versioned):
+class LivelihoodSupport(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     class SupportType(models.TextChoices):
         VOCATIONAL = "vocational", _("Vocational training")
         START_UP = "start_up", _("Start-up capital")
@@ -667,15 +797,16 @@ class LivelihoodSupport(SealedConstraintsMixin, Versioned):
         constraints = [
             models.CheckConstraint(condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
                                    name="livelihood_ends_after_start",
-                                   violation_error_message=_("The end cannot be before the start.")),
+                                   violation_error_message=_("The end cannot be before the start."),
+                                   violation_error_code="ends_before_start"),
         ]
+
+    constraint_fields = {"ends_before_start": "ended_on"}
 
     def __str__(self) -> str:
         return f"{self.get_support_type_display()} · {self.started_on:%d/%m/%Y}"
 
     def clean(self) -> None:
-        if self.ended_on and self.started_on and self.ended_on < self.started_on:
-            raise ValidationError({"ended_on": _("The end cannot be before the start.")})
         if self.followed_up_on and self.started_on and self.followed_up_on < self.started_on:
             raise ValidationError({"followed_up_on": _("The follow-up cannot be before the start.")})
 

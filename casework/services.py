@@ -21,12 +21,15 @@ from casework import gbv, risk, signals
 from casework.crypto import name_birth_year_index, phone_index
 from casework.deadlines import CHILD_SUPPORT_PLAN_WORKING_DAYS, add_working_days
 from casework.models import (
+    INTAKE_ON_CLOSED_CASE,
     AgeBand,
     Case,
     CaseAccess,
     CaseNote,
+    ChangeReason,
     Consent,
     Incident,
+    IntakeStep,
     LivelihoodSupport,
     RiskAssessment,
     SafetyPlan,
@@ -48,7 +51,7 @@ class StaleEdit(ValidationError):
     """Someone else saved this record after the form was opened."""
 
 
-def _save(obj: models.Model, *, by: Membership | None, reason: str) -> None:
+def _save(obj: models.Model, *, by: Membership | None, reason: ChangeReason) -> None:
     obj.full_clean()
     stamp(obj, user=by.user if by else None, reason=reason)
     obj.save()
@@ -114,7 +117,7 @@ def survivor_update(*, survivor: Survivor, by: Membership, version: int | None, 
     _apply(survivor, fields)
     _refresh_indexes(survivor)
     survivor.version += 1
-    _save(survivor, by=by, reason="survivor updated")
+    _save(survivor, by=by, reason=ChangeReason.SURVIVOR_UPDATED)
     return survivor
 
 
@@ -138,40 +141,39 @@ def case_open(
     if address.kind != Organisation.Kind.TRUSTED_ADDRESS or by.role not in (Role.VOLUNTEER, Role.LEAD):
         raise ValidationError(_("Only members of a trusted address can open a case."))
     opened_on = opened_on or timezone.localdate()
-    if opened_on > timezone.localdate():
-        raise ValidationError({"opened_on": _("A case cannot open in the future.")})
     if survivor is None:
         survivor = Survivor(**(survivor_fields or {}))
         _refresh_indexes(survivor)
-        _save(survivor, by=by, reason="intake")
+        _save(survivor, by=by, reason=ChangeReason.INTAKE)
     elif not Survivor.objects.visible_to(by).filter(pk=survivor.pk).exists():
         raise ValidationError(_("This survivor is not known at your trusted address."))
     case = Case(survivor=survivor, trusted_address=address, opened_on=opened_on,
                 age_band=_case_age_band(survivor, opened_on))
     if case.is_child:
         case.support_plan_due_on = add_working_days(opened_on, CHILD_SUPPORT_PLAN_WORKING_DAYS)
-    _save(case, by=by, reason="case opened")
+    _save(case, by=by, reason=ChangeReason.CASE_OPENED)
     for perm in CASE_OBJECT_PERMS:
         assign_perm(perm.value, address.group, case)
     case.assigned_volunteers.add(by)
     return case
 
 
-# The intake wizard's steps, in order. ``Case.intake_step`` holds the furthest step saved: "survivor"
-# once the case is open, and the intake is complete when the last step has been saved.
-INTAKE_STEPS = ("survivor", "incident", "consent", "risk", "support")
+# The intake wizard's steps, in order (IntakeStep).
+INTAKE_STEPS = tuple(IntakeStep)
 
 
 @transaction.atomic
 def case_intake_step_done(*, case: Case, step: str, by: Membership) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if step not in INTAKE_STEPS:
+    if step not in IntakeStep.values:
         raise ValidationError(_("Unknown intake step."))
+    if not case.can_continue_intake:
+        raise ValidationError(INTAKE_ON_CLOSED_CASE)
     # Going back to correct an earlier step does not make the intake less complete.
-    if case.intake_step in INTAKE_STEPS and INTAKE_STEPS.index(step) <= INTAKE_STEPS.index(case.intake_step):
+    if not IntakeStep.is_before(case.intake_step, step):
         return case
     case.intake_step = step
-    _save(case, by=by, reason=f"intake: {step}")
+    _save(case, by=by, reason=ChangeReason.INTAKE_STEP)
     return case
 
 
@@ -181,7 +183,7 @@ def case_close(*, case: Case, by: Membership, reason: str, on: dt.date | None = 
     _require_case_member(case, by)
     case.transition(Case.Action.CLOSE, on=on or timezone.localdate(), reason=reason)
     case.version += 1
-    _save(case, by=by, reason=f"closed: {reason}")
+    _save(case, by=by, reason=ChangeReason.CLOSED)
     return case
 
 
@@ -191,7 +193,7 @@ def case_reopen(*, case: Case, by: Membership) -> Case:
     _require_case_member(case, by)
     case.transition(Case.Action.REOPEN, on=timezone.localdate())
     case.version += 1
-    _save(case, by=by, reason="reopened")
+    _save(case, by=by, reason=ChangeReason.REOPENED)
     return case
 
 
@@ -205,10 +207,10 @@ def case_assign(
     outsiders = [m for m in chosen if m.organisation_id != case.trusted_address_id or not m.is_active]
     if outsiders or not chosen:
         raise ValidationError(_("Choose one or more active members of this trusted address."))
-    stamp(case, user=by.user, reason="reassigned")
+    stamp(case, user=by.user, reason=ChangeReason.REASSIGNED)
     case.assigned_volunteers.set(chosen)
     case.version += 1
-    _save(case, by=by, reason="reassigned")
+    _save(case, by=by, reason=ChangeReason.REASSIGNED)
     return case
 
 
@@ -216,12 +218,15 @@ def case_assign(
 def support_plan_mark_done(*, case: Case, by: Membership, on: dt.date | None = None) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
     _require_case_member(case, by)
+    refusal = case.support_plan_refusal()
+    if refusal is not None:
+        raise ValidationError(refusal)
     on = on or timezone.localdate()
     if on > timezone.localdate() or on < case.opened_on:
         raise ValidationError({"on": _("The date must be between the case opening and today.")})
     case.support_plan_done_on = on
     case.version += 1
-    _save(case, by=by, reason="support plan done")
+    _save(case, by=by, reason=ChangeReason.SUPPORT_PLAN_DONE)
     return case
 
 
@@ -255,7 +260,7 @@ def incident_record(*, case: Case, by: Membership, answers: Mapping[str, bool], 
     _require_case_member(case, by)
     incident = Incident(case=case, recorded_by=by, **fields)
     _derive_incident(incident, answers)
-    _save(incident, by=by, reason="incident recorded")
+    _save(incident, by=by, reason=ChangeReason.INCIDENT_RECORDED)
     return incident
 
 
@@ -268,7 +273,7 @@ def incident_update(
     _apply(incident, fields)
     _derive_incident(incident, answers)
     incident.version += 1
-    _save(incident, by=by, reason="incident updated")
+    _save(incident, by=by, reason=ChangeReason.INCIDENT_UPDATED)
     return incident
 
 
@@ -284,14 +289,10 @@ def consent_give(
     Case.objects.select_for_update().get(pk=case.pk)
     if case.consents.current().filter(scope=scope).exists():
         raise ValidationError({"scope": _("This consent is already recorded and current.")})
-    if given_on > timezone.localdate():
-        raise ValidationError({"given_on": _("The date cannot be in the future.")})
     consent = Consent(case=case, scope=scope, given_by=given_by, given_on=given_on,
                       guardian_name=guardian_name if given_by == Consent.GivenBy.GUARDIAN else "",
                       recorded_by=by)
-    if given_by == Consent.GivenBy.GUARDIAN and not guardian_name.strip():
-        raise ValidationError({"guardian_name": _("Write who gave consent for the child.")})
-    _save(consent, by=by, reason="consent given")
+    _save(consent, by=by, reason=ChangeReason.CONSENT_GIVEN)
     return consent
 
 
@@ -312,7 +313,7 @@ def consent_withdraw(*, consent: Consent, by: Membership, on: dt.date | None = N
         raise ValidationError({"on": _("The withdrawal date must be between the consent date and today.")})
     signals.consent_withdrawing.send(sender=Consent, consent=consent, by=by)
     consent.withdrawn_on = on
-    _save(consent, by=by, reason="consent withdrawn")
+    _save(consent, by=by, reason=ChangeReason.CONSENT_WITHDRAWN)
     signals.consent_withdrawn.send(sender=Consent, consent=consent, by=by)
     return consent
 
@@ -327,8 +328,6 @@ def risk_assess(
 ) -> RiskAssessment:
     _require_case_member(case, by)
     assessed_on = assessed_on or timezone.localdate()
-    if assessed_on > timezone.localdate():
-        raise ValidationError({"assessed_on": _("The date cannot be in the future.")})
     clean_answers = {key: bool(answers.get(key)) for key in risk.ANSWER_KEYS}
     computed = risk.assess(clean_answers)
     level = computed
@@ -336,11 +335,11 @@ def risk_assess(
         level = risk.RiskLevel(raise_to)
     assessment = RiskAssessment(case=case, assessor=by, assessed_on=assessed_on, answers=clean_answers,
                                 computed_level=computed, level=level, notes=notes)
-    _save(assessment, by=by, reason="risk assessed")
+    _save(assessment, by=by, reason=ChangeReason.RISK_ASSESSED)
     case = Case.objects.select_for_update().get(pk=case.pk)
     latest = case.risk_assessments.order_by("-assessed_on", "-created_at").first()
     case.risk_level = latest.level if latest else level
-    _save(case, by=by, reason="risk level updated")
+    _save(case, by=by, reason=ChangeReason.RISK_LEVEL_UPDATED)
     return assessment
 
 
@@ -359,7 +358,7 @@ def safety_plan_save(
     safety_plan.checklist = [item for item in checklist if item in valid]
     safety_plan.plan = plan
     safety_plan.updated_by = by
-    _save(safety_plan, by=by, reason="safety plan saved")
+    _save(safety_plan, by=by, reason=ChangeReason.SAFETY_PLAN_SAVED)
     return safety_plan
 
 
@@ -368,9 +367,8 @@ def service_record(*, case: Case, by: Membership, **fields: Any) -> SupportServi
     _require_case_member(case, by)
     fields.setdefault("provider", case.trusted_address)
     service = SupportService(case=case, recorded_by=by, **fields)
-    service.full_clean()
     service.nights = service.computed_nights
-    _save(service, by=by, reason="support recorded")
+    _save(service, by=by, reason=ChangeReason.SUPPORT_RECORDED)
     return service
 
 
@@ -379,10 +377,9 @@ def service_update(*, service: SupportService, by: Membership, version: int | No
     _require_case_member(service.case, by)
     service = _lock_current(service, version=version)
     _apply(service, fields)
-    service.full_clean()
     service.nights = service.computed_nights
     service.version += 1
-    _save(service, by=by, reason="support updated")
+    _save(service, by=by, reason=ChangeReason.SUPPORT_UPDATED)
     return service
 
 
@@ -390,7 +387,7 @@ def service_update(*, service: SupportService, by: Membership, version: int | No
 def livelihood_record(*, case: Case, by: Membership, **fields: Any) -> LivelihoodSupport:
     _require_case_member(case, by)
     support = LivelihoodSupport(case=case, recorded_by=by, **fields)
-    _save(support, by=by, reason="livelihood support recorded")
+    _save(support, by=by, reason=ChangeReason.LIVELIHOOD_RECORDED)
     return support
 
 
@@ -402,7 +399,7 @@ def livelihood_update(
     support = _lock_current(support, version=version)
     _apply(support, fields)
     support.version += 1
-    _save(support, by=by, reason="livelihood support updated")
+    _save(support, by=by, reason=ChangeReason.LIVELIHOOD_UPDATED)
     return support
 
 
@@ -410,7 +407,7 @@ def livelihood_update(
 def note_add(*, case: Case, by: Membership, text: str) -> CaseNote:
     _require_case_member(case, by)
     note = CaseNote(case=case, author=by, text=text)
-    _save(note, by=by, reason="note added")
+    _save(note, by=by, reason=ChangeReason.NOTE_ADDED)
     return note
 
 

@@ -7,9 +7,7 @@ phone numbers appear on the case page alone, and every view of that page is writ
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,9 +20,9 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import Perm, can, requires
@@ -40,9 +38,10 @@ from casework.forms_lifecycle import (
     SupportPlanDoneForm,
     member_name,
 )
-from casework.models import Case, CaseAccess, Consent, SupportService
+from casework.models import Case, CaseAccess
 from casework.panels import render_case_panels
 from casework.risk import RiskLevel
+from casework.timeline import case_timeline
 
 PAGE_SIZE = 25
 
@@ -54,10 +53,6 @@ LIST_COLUMNS = (
 SUPERVISION_COLUMNS = (
     "survivor__code", "trusted_address__name", "opened_on", "closed_on", "status", "risk_level",
 )
-
-
-def _intake_done_step() -> str:
-    return services.INTAKE_STEPS[-1]
 
 
 def _add_errors(form: forms.Form, exc: ValidationError, rename: Mapping[str, str] | None = None) -> None:
@@ -114,165 +109,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "personal": personal,
         "searched": searched,
         "query": urlencode(form.url_params()) if form.is_valid() else "",
-        "intake_done_step": _intake_done_step(),
     })
 
 
 # --- Case page ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineEvent:
-    day: dt.date
-    # When it was written down: orders events of one day, and is shown for notes and status changes.
-    moment: dt.datetime
-    kind: str
-    title: str
-    detail: str = ""
-    who: str = ""
-    url: str = ""
-    show_time: bool = False
-    # Opening the case comes before anything else recorded on the same day.
-    opens_case: bool = False
-
-    @property
-    def sort_key(self) -> tuple[dt.date, bool, dt.datetime]:
-        return (self.day, not self.opens_case, self.moment)
-
-
-def _person(first: str | None, last: str | None, username: str | None) -> str:
-    return " ".join(part for part in (first, last) if part) or (username or "")
-
-
-def _money(amount: int | None) -> str:
-    # Grouped by thousands in the reader's convention (5.000.000 đ in Vietnamese).
-    return f"{amount or 0:,} đ".replace(",", str(formats.get_format("THOUSAND_SEPARATOR")))
-
-
-def _case_history_events(case: Case) -> list[TimelineEvent]:
-    """Status changes, support-plan completion and reassignments, from the case's history rows."""
-    rows = case.history.order_by("history_date", "history_id").values(
-        "history_type", "history_date", "history_change_reason", "status", "closure_reason", "closed_on",
-        "support_plan_done_on",
-        "history_user__username", "history_user__first_name", "history_user__last_name",
-    )
-    events: list[TimelineEvent] = []
-    previous: dict[str, Any] | None = None
-    for row in rows:
-        at = row["history_date"]
-        who = _person(row["history_user__first_name"], row["history_user__last_name"],
-                      row["history_user__username"])
-        local_day = timezone.localdate(at)
-        if row["history_type"] == "+":
-            events.append(TimelineEvent(case.opened_on, at, "lifecycle", _("Case opened"), who=who,
-                                        opens_case=True))
-        elif previous is not None:
-            if previous["status"] != row["status"] and row["status"] == Case.Status.CLOSED:
-                reason = Case.ClosureReason(row["closure_reason"]).label if row["closure_reason"] else ""
-                events.append(TimelineEvent(row["closed_on"] or local_day, at, "lifecycle", _("Case closed"),
-                                            detail=str(reason), who=who, show_time=True))
-            elif previous["status"] != row["status"]:
-                events.append(TimelineEvent(local_day, at, "lifecycle", _("Case reopened"), who=who,
-                                            show_time=True))
-            if not previous["support_plan_done_on"] and row["support_plan_done_on"]:
-                events.append(TimelineEvent(row["support_plan_done_on"], at, "lifecycle",
-                                            _("Child support plan made"), who=who))
-            # One reassignment writes two history rows (the volunteers, then the version): show one.
-            if (row["history_change_reason"] == "reassigned"
-                    and previous["history_change_reason"] != "reassigned"):
-                events.append(TimelineEvent(local_day, at, "lifecycle", _("Volunteers reassigned"), who=who,
-                                            show_time=True))
-        previous = row
-    return events
-
-
-def _survivor_history_events(case: Case) -> list[TimelineEvent]:
-    """Edits of the survivor's details by members of this trusted address.
-
-    A survivor known at two addresses shares one record; edits made elsewhere are not shown, so the page
-    does not reveal that another address knows her.
-    """
-    rows = (
-        case.survivor.history.filter(history_type="~",
-                                     history_user__memberships__organisation_id=case.trusted_address_id)
-        .order_by("history_date").distinct()
-        .values("history_date", "history_user__username", "history_user__first_name",
-                "history_user__last_name")
-    )
-    return [
-        TimelineEvent(timezone.localdate(row["history_date"]), row["history_date"], "record",
-                      _("Survivor's details updated"), show_time=True,
-                      who=_person(row["history_user__first_name"], row["history_user__last_name"],
-                                  row["history_user__username"]))
-        for row in rows
-    ]
-
-
-def _who(membership: Any) -> str:
-    return member_name(membership) if membership is not None else ""
-
-
-def _timeline(case: Case, consents: list[Consent]) -> list[TimelineEvent]:
-    """Everything that happened in the case, newest first."""
-    pk = case.pk
-    events = _case_history_events(case) + _survivor_history_events(case)
-    for incident in case.incidents.select_related("recorded_by__user"):
-        events.append(TimelineEvent(
-            incident.occurred_on, incident.created_at, "incident",
-            _("Incident: %(type)s") % {"type": incident.get_gbv_type_display()},
-            detail=f"{incident.get_place_type_display()} · {incident.get_perpetrator_relationship_display()}",
-            who=_who(incident.recorded_by),
-            url=reverse("casework:incident-edit", kwargs={"pk": pk, "record_pk": incident.pk}),
-        ))
-    for service in case.services.select_related("recorded_by__user"):
-        if service.kind == SupportService.Kind.SHELTER and service.nights is not None:
-            detail = ngettext("%(n)s night", "%(n)s nights", service.nights) % {"n": service.nights}
-        elif service.amount_vnd is not None:
-            detail = _money(service.amount_vnd)
-        else:
-            detail = ""
-        events.append(TimelineEvent(
-            service.provided_on, service.created_at, "support", service.get_kind_display(), detail=detail,
-            who=_who(service.recorded_by),
-            url=reverse("casework:service-edit", kwargs={"pk": pk, "record_pk": service.pk}),
-        ))
-    for support in case.livelihood_supports.select_related("recorded_by__user"):
-        detail = " · ".join(part for part in (support.get_programme_model_display(), support.model_name,
-                                               _money(support.amount_vnd)) if part)
-        events.append(TimelineEvent(
-            support.started_on, support.created_at, "livelihood",
-            _("Livelihood support: %(type)s") % {"type": support.get_support_type_display()},
-            detail=detail, who=_who(support.recorded_by),
-            url=reverse("casework:livelihood-edit", kwargs={"pk": pk, "record_pk": support.pk}),
-        ))
-    for note in case.notes.select_related("author__user"):
-        events.append(TimelineEvent(timezone.localdate(note.created_at), note.created_at, "note", _("Note"),
-                                    detail=note.text, who=_who(note.author), show_time=True))
-    for assessment in case.risk_assessments.select_related("assessor__user"):
-        detail = ""
-        if assessment.level != assessment.computed_level:
-            detail = (_("Raised by the assessor from %(level)s")
-                      % {"level": assessment.get_computed_level_display()})
-        events.append(TimelineEvent(
-            assessment.assessed_on, assessment.created_at, "risk",
-            _("Risk assessment: %(level)s") % {"level": assessment.get_level_display()},
-            detail=detail, who=_who(assessment.assessor),
-        ))
-    for consent in consents:
-        # A consent has no creation time of its own: order it with the case's other records of that day.
-        moment = timezone.make_aware(dt.datetime.combine(consent.given_on, dt.time.min))
-        events.append(TimelineEvent(
-            consent.given_on, moment, "consent",
-            _("Consent given: %(scope)s") % {"scope": consent.get_scope_display()},
-            detail=consent.get_given_by_display(), who=_who(consent.recorded_by),
-        ))
-        if consent.withdrawn_on:
-            events.append(TimelineEvent(
-                consent.withdrawn_on,
-                timezone.make_aware(dt.datetime.combine(consent.withdrawn_on, dt.time.max)),
-                "consent", _("Consent withdrawn: %(scope)s") % {"scope": consent.get_scope_display()},
-            ))
-    return sorted(events, key=lambda e: e.sort_key, reverse=True)
 
 
 def _render_detail(
@@ -290,14 +130,8 @@ def _render_detail(
         "reassign": can(membership, Perm.CASE_REASSIGN, case),
         "access_log": can(membership, Perm.CASE_VIEW_ACCESS_LOG, case),
     }
-    plan_pending = bool(case.support_plan_due_on and not case.support_plan_done_on)
-    if support_form is None and plan_pending and allowed["change"]:
+    if support_form is None and case.can_mark_support_plan_done and allowed["change"]:
         support_form = SupportPlanDoneForm(initial={"on": today})
-    steps = services.INTAKE_STEPS
-    intake_next = None
-    if case.intake_step != steps[-1]:
-        position = steps.index(case.intake_step) + 1 if case.intake_step in steps else 0
-        intake_next = steps[position]
     return render(request, "casework/case_detail.html", {
         "case": case,
         "survivor": survivor,
@@ -305,11 +139,9 @@ def _render_detail(
         "commune": survivor.commune,
         "volunteers": [member_name(m) for m in case.assigned_volunteers.select_related("user")],
         "current_consents": [c for c in consents if c.is_current],
-        "timeline": _timeline(case, consents),
+        "timeline": case_timeline(case, consents),
         "allowed": allowed,
-        "plan_pending": plan_pending,
         "support_form": support_form,
-        "intake_next": intake_next,
         # Sections other apps add (referrals), without casework importing them.
         "panels": render_case_panels(case, membership),
     })
@@ -331,19 +163,13 @@ def support_plan_done(request: HttpRequest, pk: Any) -> HttpResponse:
     case = get_case_for(membership, pk, Perm.CASE_CHANGE)
     form = SupportPlanDoneForm(request.POST)
     if form.is_valid():
-        if not case.support_plan_due_on:
-            form.add_error(None, _("This case has no child support plan to mark as made."))
-        elif case.support_plan_done_on:
-            form.add_error(None, _("The child support plan was already marked as made on %(date)s.")
-                           % {"date": formats.date_format(case.support_plan_done_on, "SHORT_DATE_FORMAT")})
+        try:
+            services.support_plan_mark_done(case=case, by=membership, on=form.cleaned_data["on"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
         else:
-            try:
-                services.support_plan_mark_done(case=case, by=membership, on=form.cleaned_data["on"])
-            except ValidationError as exc:
-                _add_errors(form, exc)
-            else:
-                messages.success(request, _("The child support plan is marked as made."))
-                return redirect("casework:case-detail", pk=case.pk)
+            messages.success(request, _("The child support plan is marked as made."))
+            return redirect("casework:case-detail", pk=case.pk)
     return _render_detail(request, case, support_form=form)
 
 

@@ -28,14 +28,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.access import Perm, requires
 from accounts.unsaved import bound_data, keeps_work
 from casework import services
 from casework.access import get_case_for
 from casework.forms import SurvivorForm, add_service_errors
-from casework.models import Case, Survivor
+from casework.models import INTAKE_ON_CLOSED_CASE, Case, IntakeStep, Survivor
 from casework.views.records import (
     Submitted,
     acting,
@@ -48,26 +47,18 @@ from casework.views.records import (
 )
 from core.crypto import Binding, DecryptionError, decrypt_text, encrypt_text
 
-# The wizard's pages after step 1, in order (step 1 is intake_start).
-STEPS = services.INTAKE_STEPS[1:]
-STEP_TITLES = {
-    "survivor": gettext_lazy("Survivor"),
-    "incident": gettext_lazy("Incident"),
-    "consent": gettext_lazy("Consent"),
-    "risk": gettext_lazy("Risk"),
-    "support": gettext_lazy("Support"),
-}
+# The wizard's pages after step 1 (step 1, the survivor, is intake_start).
 STEP_TEMPLATES = {
-    "incident": "casework/incident_form.html",
-    "consent": "casework/consent_form.html",
-    "risk": "casework/risk_form.html",
-    "support": "casework/service_form.html",
+    IntakeStep.INCIDENT: "casework/incident_form.html",
+    IntakeStep.CONSENT: "casework/consent_form.html",
+    IntakeStep.RISK: "casework/risk_form.html",
+    IntakeStep.SUPPORT: "casework/service_form.html",
 }
 STEP_HANDLERS = {
-    "incident": submit_incident,
-    "consent": submit_consent,
-    "risk": submit_risk,
-    "support": submit_service,
+    IntakeStep.INCIDENT: submit_incident,
+    IntakeStep.CONSENT: submit_consent,
+    IntakeStep.RISK: submit_risk,
+    IntakeStep.SUPPORT: submit_service,
 }
 
 SESSION_PENDING_KEY = "intake_pending"
@@ -141,12 +132,12 @@ def _open_case(request: HttpRequest, form: SurvivorForm, *, survivor: Survivor |
         return _render_start(request, form)
     messages.success(request, _("Case %(code)s opened. Continue with the incident, or skip for now.")
                      % {"code": case.survivor.code})
-    return redirect("casework:intake-step", case.pk, STEPS[0])
+    return redirect("casework:intake-step", case.pk, IntakeStep.after(IntakeStep.SURVIVOR))
 
 
 def _render_start(request: HttpRequest, form: SurvivorForm) -> HttpResponse:
     return render(request, "casework/intake_start.html",
-                  {"form": form, "intake": _progress(None, "survivor")})
+                  {"form": form, "intake": _progress(None, IntakeStep.SURVIVOR)})
 
 
 def _render_duplicates(
@@ -154,7 +145,7 @@ def _render_duplicates(
 ) -> HttpResponse:
     return render(request, "casework/intake_duplicates.html", {
         "form": form, "token": token, "matches": matches, "error": error,
-        "intake": _progress(None, "survivor"),
+        "intake": _progress(None, IntakeStep.SURVIVOR),
     })
 
 
@@ -201,45 +192,44 @@ def _drop_pending(request: HttpRequest, token: str) -> None:
 @requires(Perm.CASE_CHANGE)
 def intake_step(request: HttpRequest, pk: Any, step: str) -> HttpResponse:
     case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
-    if step not in STEPS:
+    if step not in STEP_HANDLERS:
         raise Http404
-    if case.status != Case.Status.OPEN:
-        messages.info(request, _("This case is closed, so its intake cannot continue. "
-                                 "Reopen it to record more."))
+    if not case.can_continue_intake:
+        messages.info(request, INTAKE_ON_CLOSED_CASE)
         return redirect("casework:case-detail", case.pk)
     result: Submitted = STEP_HANDLERS[step](request, case)
     if result.saved:
         services.case_intake_step_done(case=case, step=step, by=acting(request))
-        if step == "incident":
+        if step == IntakeStep.INCIDENT:
             messages.success(request, _("Incident recorded. GBVIMS type: %(type)s.")
                              % {"type": result.record.get_gbv_type_display()})
-        elif step == "support":
+        elif step == IntakeStep.SUPPORT:
             messages.success(request, _("Support recorded."))
         return redirect(_after(case, step))
     context = {"case": case, "form": result.form, "intake": _progress(case, step)}
-    if step == "consent":
+    if step == IntakeStep.CONSENT:
         context.update(consent_context(case))
     return render(request, STEP_TEMPLATES[step], context)
 
 
 def _after(case: Case, step: str) -> str:
     """Where "save and continue" or "skip for now" leads from ``step``: the next step, or the case."""
-    position = STEPS.index(step)
-    if position + 1 < len(STEPS):
-        return reverse("casework:intake-step", args=[case.pk, STEPS[position + 1]])
+    following = IntakeStep.after(step)
+    if following is not None:
+        return reverse("casework:intake-step", args=[case.pk, following])
     return reverse("casework:case-detail", args=[case.pk])
 
 
 def _progress(case: Case | None, step: str) -> dict[str, Any]:
     """What the step header shows: "step 2 of 5", every step's name, and where "skip" goes."""
-    names = services.INTAKE_STEPS
-    position = names.index(step)
+    steps = list(IntakeStep)
+    position = steps.index(IntakeStep(step))
     return {
         "step": step,
         "number": position + 1,
-        "total": len(names),
-        "steps": [{"name": name, "title": STEP_TITLES[name], "current": name == step, "done": i < position}
-                  for i, name in enumerate(names)],
-        "skip_url": _after(case, step) if case is not None and step in STEPS else "",
-        "is_last": position == len(names) - 1,
+        "total": len(steps),
+        "steps": [{"name": name, "title": name.label, "current": name == step, "done": i < position}
+                  for i, name in enumerate(steps)],
+        "skip_url": _after(case, step) if case is not None and step in STEP_HANDLERS else "",
+        "is_last": IntakeStep.after(step) is None,
     }
