@@ -889,9 +889,9 @@ def hand_sql(area: Any, period: Any) -> dict[str, list[tuple[Any, ...]]]:
     population instead of one query per breakdown)."""
     from django.db import connection
 
-    from indicators.aggregates import _bounds
+    from indicators.queryspecs import bounds
 
-    start_at, end_at = _bounds(period)
+    start_at, end_at = bounds(period)
     params = {
         "size": len(area.path),
         "start": period.start,

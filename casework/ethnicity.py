@@ -62,3 +62,8 @@ class Ethnicity(models.TextChoices):
     RO_MAM = "54", "Rơ-măm"
     FOREIGN = "98", _("Foreign national")
     UNKNOWN = "99", _("Not known")
+
+
+# Every group but these is an ethnic minority: the majority (Kinh), foreign nationals and the not known.
+# In this order the statistics list them around the minority groups.
+NOT_MINORITY: tuple[Ethnicity, ...] = (Ethnicity.KINH, Ethnicity.FOREIGN, Ethnicity.UNKNOWN)

@@ -1,9 +1,10 @@
 """The confidential boundary: the only module of ``indicators`` that reads casework and referrals.
 
-Everything that leaves the confidential zone as statistics passes through the functions below, and
-they return nothing but counts, sums and medians per category — never a row, a name or a code:
+Everything that leaves the confidential zone as statistics is counted from the populations below, and
+they give nothing but counts, sums and medians per category — never a row, a name or a code:
 
-* every query ends in ``.values(<categories>).annotate(<aggregates>)``: a GROUP BY in the database;
+* every query ends in ``.values(<categories>).annotate(<aggregates>)``: a GROUP BY in the database
+  (:mod:`indicators.queryspecs` runs them; :mod:`indicators.sqlfunctions` holds their SQL);
 * only the columns in :data:`READABLE` are read — analytic categories, dates, foreign keys and the
   keyed blind index used to count a person once across trusted addresses. No encrypted column and no
   survivor code is ever selected, filtered or grouped on (``tests/indicators/test_boundary.py`` reads
@@ -12,43 +13,25 @@ they return nothing but counts, sums and medians per category — never a row, a
 * only cases whose survivor consented to anonymised statistics, and has not withdrawn that consent,
   are counted (:func:`counted_cases`); :func:`excluded_tallies` says how many were left out.
 
-Each population is a :class:`Spec`, counted either for one area and period (the ``*_tallies``
-functions, a report counted live) or for every period of a kind and every unit at a depth at once
-(:func:`grouped`, what ``indicators_refresh`` stores in the statistics snapshot). Results are
-:data:`Tallies`: ``{(row key, column key): {measure: number}}``, where the column key is the ``path`` of
-an administrative unit — the report's own area for the "total" column, or one of its child units
-(district or commune) when ``children`` is asked for.
+Each report section is a list of :class:`~indicators.queryspecs.Spec` (``*_specs``), counted live for
+one area and period by the ``*_tallies`` functions, or for every period and area at once into the
+statistics snapshot (:data:`SNAPSHOT_SECTIONS`). The module as a whole is a
+:class:`~indicators.tallies.TallySource`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import statistics
 import uuid
-from collections.abc import Hashable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from django.db import models
-from django.db.backends.signals import connection_created
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import (
-    Cast,
-    Coalesce,
-    Left,
-    Length,
-    NullIf,
-    StrIndex,
-    Substr,
-    TruncMonth,
-    TruncQuarter,
-    TruncYear,
-)
-from django.utils import timezone
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce
 
 from accounts.models import AdminUnit, Organisation
-from casework.ethnicity import Ethnicity
+from casework.ethnicity import NOT_MINORITY, Ethnicity
 from casework.gbv import GBVType
 from casework.models import (
     AgeBand,
@@ -62,11 +45,24 @@ from casework.models import (
     YesNoUnknown,
 )
 from core.statements import bound_values
-from indicators.periods import PHASES, Period, phase
+from indicators.periods import Period
+from indicators.queryspecs import (
+    TRUNC,
+    Spec,
+    as_date,
+    bounds,
+    child_bucket,
+    count,
+    count_one,
+    group_keys,
+    per_row,
+    placed_in,
+    snapshot_cells,
+    sub_period_code,
+)
+from indicators.sqlfunctions import HoursBetween, Median, RecordKey, persons
+from indicators.tallies import RowKey, SnapshotKey, Tallies, TallyKey
 from referrals.models import Referral, Service, Status
-
-Key = tuple[str, str]
-Tallies = dict[Key, dict[str, Any]]
 
 # The columns a query over case data (any query naming a casework or referrals table) may read, per
 # model, whatever the table: the SQL-capture tests fail on any other, and on one listed here that a
@@ -113,11 +109,13 @@ READABLE: dict[str, frozenset[str]] = {
     "accounts.HistoricalOrganisation": frozenset({"id", "is_active", "history_date"}),
 }
 
+
 # --- Vocabularies (labels come from the models' own choices) ------------------------------------------
 
 MINORITY = "minority"
 OTHER_MINORITIES = "other"  # the minority groups a report does not list one by one
-NOT_MINORITY = (Ethnicity.KINH, Ethnicity.FOREIGN, Ethnicity.UNKNOWN)
+# Kinh, foreign, not known: the report's own rows, in this order, around the minority groups.
+NOT_MINORITY_CODES: tuple[str, ...] = tuple(str(code) for code in NOT_MINORITY)
 HARMS: tuple[tuple[str, str], ...] = (
     ("physical", "harm_physical"),
     ("mental", "harm_mental"),
@@ -173,345 +171,54 @@ def counted_cases() -> models.QuerySet[Case]:
     return Case.objects.filter(consented("pk"))
 
 
-class PersonKey(models.Func):
-    """Compared byte by byte on PostgreSQL (``COLLATE "C"``): the key is a hex digest or an id, so the
-    locale's collation would only make ``COUNT(DISTINCT …)`` slower."""
 
-    template = "%(expressions)s"
-    output_field = models.CharField()
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template='(%(expressions)s) COLLATE "C"', **extra)
-
-
-def person(prefix: str = "") -> PersonKey:
-    """One key per person: the keyed blind index of name and birth year, so that a survivor recorded at
-    two trusted addresses counts once; the survivor row's id where the index could not be made."""
-    return PersonKey(Coalesce(
-        NullIf(F(f"{prefix}survivor__name_birth_year_index"), Value("")),
-        Cast(F(f"{prefix}survivor_id"), output_field=models.CharField()),
-    ))
-
-
-class RecordKey(models.Func):
-    """The record key of the cell-key method (see :mod:`indicators.disclosure`): a fixed pseudo-random
-    number of 28 bits per person, the first hex digits of an MD5 of the person key. The key is itself a
-    keyed blind index, so this says nothing about her; it only has to be the same for the same person
-    every time, on both databases (SQLite gets the same function, registered below)."""
-
-    output_field = models.BigIntegerField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, function="STAT_RECORD_KEY", **extra)
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "('x' || substr(md5(%(expressions)s), 1, 7))::bit(28)::bigint"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
-def record_key(text: str | None) -> int | None:
-    """:class:`RecordKey` in Python: what SQLite calls, and what a test can compute."""
-    return None if text is None else int(hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()[:7], 16)
-
-
-def persons(prefix: str = "", condition: Q | None = None) -> dict[str, Any]:
-    """Distinct people, and the cell key of the cell-key method: the sum of their record keys."""
-    return {
-        "persons": Count(person(prefix), distinct=True, filter=condition),
-        "key": Sum(RecordKey(person(prefix)), distinct=True, filter=condition),
-    }
-
-
-# Counts of people and of events (services, referrals and their outcomes). The dominance rule needs,
-# for each, the count at the cell's largest trusted address: stored as ``top_<name>``.
-COUNTED = frozenset(
-    {"persons", "services", "referrals", "sent", "accepted", "completed", "declined", "expired", "other"}
-)
-
-
-def child_bucket(area: AdminUnit, path: str) -> Left:
-    """The path of the child unit of ``area`` (district or commune) that contains the row's unit.
-
-    ``p62/d613/c23479/v23479-01/`` under ``p62/`` gives ``p62/d613/``: the path up to the next "/"
-    after the area's own path. A row located at the area itself gives the area's path.
-    """
-    size = len(area.path)
-    return Left(F(path), Value(size) + StrIndex(Substr(F(path), size + 1), Value("/")))
-
-
-def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
-    """The period as [start, end) in local time, for datetime columns."""
-    zone = timezone.get_current_timezone()
-    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return start, end
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A population and what to count in it, before it is limited to an area and a period.
-
-    The same spec is counted two ways: for one area and one period, with its child units as columns
-    (:func:`_live`, what a report asks for), or for every period of a kind and every administrative
-    unit at a depth at once (:func:`grouped`, what the statistics snapshot stores). Both are GROUP BY
-    queries over the same rows with the same aggregates, so they give the same figures.
-    """
-
-    queryset: models.QuerySet
-    date: str | None  # the field that places a row in a period (None: rows already limited to it)
-    path: str  # the path of the administrative unit of the row's trusted address
-    measures: Mapping[str, Any]
-    row: str = "all"
-    group: str | None = None  # also GROUP BY this field: rows "<row>:<value>"
-    per_row: bool = False  # measures named "<row>|<measure>" (see _per_row)
-    child_measures: Mapping[str, Any] | None = None  # fewer figures for the child columns
-    by_child: bool = True  # per child unit too, when a report has child columns
-    is_datetime: bool = False
-
-    def limited(self, area: AdminUnit, period: Period) -> models.QuerySet:
-        if self.date is None:
-            when = {}
-        elif self.is_datetime:
-            start, end = _bounds(period)
-            when = {f"{self.date}__gte": start, f"{self.date}__lt": end}
-        else:
-            when = {f"{self.date}__gte": period.start, f"{self.date}__lte": period.end}
-        return self.queryset.filter(**when, **{f"{self.path}__startswith": area.path})
-
-    def row_key(self, values: Mapping[str, Any]) -> str:
-        if not self.group:
-            return self.row
-        return f"{self.row}:{values[self.group] if values[self.group] is not None else 'none'}"
-
-    @property
-    def address(self) -> str | None:
-        """The row's trusted address, when the population is of people counted at addresses."""
-        suffix = "__area__path"
-        return self.path.removesuffix(suffix) if self.path.endswith(f"trusted_address{suffix}") else None
-
-    def counted(self, measures: Mapping[str, Any]) -> dict[str, Any]:
-        """The counts among ``measures`` (plain or ``"<row>|<measure>"``) that the dominance rule needs."""
-        return {name: value for name, value in measures.items() if name.rpartition("|")[2] in COUNTED}
-
-
-def _top_name(name: str) -> str:
-    row, bar, measure = name.rpartition("|")
-    return f"{row}{bar}top_{measure}"
-
-
-def _tops(
-    spec: Spec, queryset: models.QuerySet, keys: list[str], wanted: Mapping[str, Any]
-) -> dict[tuple, dict[str, int]]:
-    """For each group of ``keys``: every count of ``wanted`` at the group's largest trusted address (one
-    more GROUP BY, with the address added to it)."""
-    counted = spec.counted(wanted)
-    if spec.address is None or not counted:
-        return {}
-    tops: dict[tuple, dict[str, int]] = {}
-    rows = queryset.annotate(stat_address=F(spec.address)).values(*keys, "stat_address").annotate(**counted)
-    for values in rows.order_by().iterator(chunk_size=2000):
-        group = tuple(values[key] for key in keys)
-        found = tops.setdefault(group, {})
-        for name in counted:
-            top = _top_name(name)
-            found[top] = max(found.get(top, 0), values[name] or 0)
-    return tops
-
-
-def _live(spec: Spec, area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    """One or two GROUP BY queries: the area as a whole and, with ``children``, per child unit."""
-    result: Tallies = {}
-    queryset = spec.limited(area, period)
-    shapes: list[tuple[bool, models.QuerySet, Mapping[str, Any]]] = [(False, queryset, spec.measures)]
-    if children and spec.by_child:
-        shapes.append(
-            (True, queryset.annotate(bucket=child_bucket(area, spec.path)), spec.child_measures or spec.measures)
-        )
-    for by_child, qs, wanted in shapes:
-        keys = ([spec.group] if spec.group else []) + (["bucket"] if by_child else [])
-        # GROUP BY the breakdown (and child unit); or one aggregate row for the area as a whole.
-        rows = qs.values(*keys).annotate(**wanted).order_by() if keys else [qs.aggregate(**wanted)]
-        tops = _tops(spec, qs, keys, wanted)
-        nobody = {_top_name(name): 0 for name in spec.counted(wanted)} if spec.address else {}
-        for values in rows:
-            column = values.get("bucket", area.path) if by_child else area.path
-            top = tops.get(tuple(values[key] for key in keys), nobody)
-            result[(spec.row_key(values), column)] = {**{name: values[name] for name in wanted}, **top}
-    return _unpack(result) if spec.per_row else result
-
-
-def _run(specs: list[Spec], area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    return _merge(*(_live(spec, area, period, children=children) for spec in specs))
-
-
-def unit_at_depth(path: str, depth: int) -> Any:
-    """The path of the row's administrative unit at ``depth`` (1: province, 2: district or a commune
-    directly under the province, 3: commune in a district): the path up to its ``depth``-th "/". A row
-    located higher up than ``depth`` gives its own unit."""
-    prefix: Any = Value("")
-    for _level in range(depth):
-        size = Length(prefix)
-        prefix = Left(F(path), size + StrIndex(Substr(F(path), size + 1), Value("/")))
-    return prefix
-
-
-def period_slot(spec: Spec, kind: str) -> Any:
-    """The start of the row's month, quarter or year, or the code of its programme phase."""
-    if kind in TRUNC:
-        return TRUNC[kind](spec.date)
-    whens = []
-    for code in PHASES:
-        period = phase(code)
-        if spec.is_datetime:
-            start, end = _bounds(period)
-            whens.append(When(**{f"{spec.date}__gte": start, f"{spec.date}__lt": end}, then=Value(code)))
-        else:
-            whens.append(When(**{f"{spec.date}__gte": period.start, f"{spec.date}__lte": period.end},
-                              then=Value(code)))
-    return models.Case(*whens, default=Value(None), output_field=models.CharField())
-
-
-def slot_code(value: Any, kind: str) -> str | None:
-    if value is None or kind == "phase":
-        return value
-    if isinstance(value, dt.datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return _sub_period_code(_as_date(value), kind)
-
-
-Cell = tuple[str, str, str]  # (period code, administrative unit path, row)
-
-
-def grouped(spec: Spec, *, kind: str, depth: int) -> Iterator[tuple[Cell, dict[str, Any]]]:
-    """Every period of ``kind`` × every unit at ``depth``, in one GROUP BY query."""
-    keys, placed = _placed(spec, kind=kind, depth=depth)
-    tops = _tops(spec, placed, keys, spec.measures)
-    rows = placed.values(*keys).annotate(**spec.measures).order_by()
-    yield from _cells(spec, kind, keys, rows.iterator(chunk_size=2000), tops)
-
-
-# No case has this id (ids are random, version 4): it stands for the case in a compiled statement.
-NO_CASE = uuid.UUID(int=0)
-
-
-def person_grouped(
-    spec: Spec, *, case_id: Any, kind: str, depth: int, statement: Hashable
-) -> Iterator[tuple[Cell, dict[str, Any]]]:
-    """:func:`grouped` for the rows of one person (:func:`of_person`), without the measures of the
-    largest trusted address. Its SQL is the same for every person but for her case's id, so it is
-    compiled once (per connection) under the name ``statement``, which must stand for ``spec``, ``kind``
-    and ``depth`` (:func:`core.statements.bound_values`)."""
-    keys = _keys(spec)
-
-    def build(case: Any) -> models.QuerySet:
-        _same, placed = _placed(of_person(spec, case), kind=kind, depth=depth)
-        return placed.values(*keys).annotate(**spec.measures).order_by()
-
-    rows = bound_values(statement, build, case_id, field=Case._meta.pk, placeholder=NO_CASE)
-    yield from _cells(spec, kind, keys, rows, {})
-
-
-def _placed(spec: Spec, *, kind: str, depth: int) -> tuple[list[str], models.QuerySet]:
-    """The population with each row's period of ``kind`` and unit at ``depth``, and the keys to group by."""
-    return _keys(spec), spec.queryset.annotate(slot=period_slot(spec, kind), bucket=unit_at_depth(spec.path, depth))
-
-
-def _keys(spec: Spec) -> list[str]:
-    return ([spec.group] if spec.group else []) + ["slot", "bucket"]
-
-
-def _cells(
-    spec: Spec, kind: str, keys: list[str], rows: Iterable[Mapping[str, Any]], tops: Mapping[tuple, dict[str, int]]
-) -> Iterator[tuple[Cell, dict[str, Any]]]:
-    for values in rows:
-        code = slot_code(values["slot"], kind)
-        if code is None:
-            continue
-        measures = {name: values[name] for name in spec.measures}
-        measures |= tops.get(tuple(values[key] for key in keys), {})
-        if spec.per_row:
-            for name, value in measures.items():
-                row, measure = name.split("|")
-                yield (code, values["bucket"], row), {measure: value}
-        else:
-            yield (code, values["bucket"], spec.row_key(values)), measures
-
-
-def _per_row(rows: Mapping[str, Q | None], measures: Any) -> dict[str, Any]:
-    """Filtered aggregates, one set per row (``"<row>|<measure>"``), so that one scan gives every row of
-    a breakdown; :func:`_unpack` turns them back into rows."""
-    found: dict[str, Any] = {}
-    for row, condition in rows.items():
-        for name, aggregate in measures(condition).items():
-            found[f"{row}|{name}"] = aggregate
-    return found
-
-
-def _merge(*parts: Tallies) -> Tallies:
-    merged: Tallies = {}
-    for part in parts:
-        for key, measures in part.items():
-            merged.setdefault(key, {}).update(measures)
-    return merged
-
-
-def _unpack(tallies: Tallies) -> Tallies:
-    """Filtered measures named ``"<row>|<measure>"`` back into rows."""
-    result: Tallies = {}
-    for (_row, column), measures in tallies.items():
-        for name, value in measures.items():
-            row, measure = name.split("|")
-            result.setdefault((row, column), {})[measure] = value
-    return result
-
-
-TRUNC = {"year": TruncYear, "quarter": TruncQuarter, "month": TruncMonth}
-
-
-def _sub_period_code(day: dt.date, kind: str) -> str:
-    if kind == "year":
-        return f"{day.year}"
-    if kind == "quarter":
-        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-    return f"{day.year}-{day.month:02d}"
-
-
-def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
-
-
-# --- Survivors supported -----------------------------------------------------------------------------
+def statistics_case(consent: Consent) -> int | None:
+    """The case whose consent to anonymised statistics this is; None for any other kind of consent."""
+    return consent.case_id if consent.scope == Consent.Scope.STATISTICS else None
 
 
 CASE_PATH = "trusted_address__area__path"
+
+
+def _of_counted_cases(records: models.Manager[Any], *, date: str, row: str, measures: dict[str, Any]) -> Spec:
+    """The ``records`` of counted cases (support given, livelihood support), every row of a breakdown
+    counted in one scan."""
+    return Spec(
+        queryset=records.filter(consented("case_id")),
+        date=date,
+        path=f"case__{CASE_PATH}",
+        row=row,
+        per_row=True,
+        measures=measures,
+    )
+
+
+# --- Survivors supported -----------------------------------------------------------------------------
 
 
 def survivor_specs() -> list[Spec]:
     """People supported (with a new case in the period), in total and by each breakdown: one scan for
     every breakdown but ethnicity (filtered counts), one for ethnicity (GROUP BY)."""
     rows: dict[str, Q | None] = {"all": None}
-    rows |= {f"gbv:{value}": Q(incidents__gbv_type=value) for value in GBVType.values}
-    rows["gbv:none"] = Q(incidents__isnull=True)
-    rows |= {f"harm:{key}": Q(**{f"incidents__{field}": True}) for key, field in HARMS}
-    rows |= {f"ctx:{name}": Q(**{f"incidents__{name}": True}) for name in CONTEXTS}
-    rows |= {f"sex:{value}": Q(survivor__sex=value) for value in Sex.values}
-    rows |= {f"age:{value}": Q(age_band=value) for value in AgeBand.values}
-    rows |= {f"dis:{value}": Q(survivor__disability=value) for value in YesNoUnknown.values}
-    rows[f"eth:{MINORITY}"] = ~Q(survivor__ethnicity__in=NOT_MINORITY)
+    rows |= {str(RowKey("gbv", value)): Q(incidents__gbv_type=value) for value in GBVType.values}
+    rows[str(RowKey("gbv", "none"))] = Q(incidents__isnull=True)
+    rows |= {str(RowKey("harm", key)): Q(**{f"incidents__{field}": True}) for key, field in HARMS}
+    rows |= {str(RowKey("ctx", name)): Q(**{f"incidents__{name}": True}) for name in CONTEXTS}
+    rows |= {str(RowKey("sex", value)): Q(survivor__sex=value) for value in Sex.values}
+    rows |= {str(RowKey("age", value)): Q(age_band=value) for value in AgeBand.values}
+    rows |= {str(RowKey("dis", value)): Q(survivor__disability=value) for value in YesNoUnknown.values}
+    rows[str(RowKey("eth", MINORITY))] = ~Q(survivor__ethnicity__in=NOT_MINORITY)
     common = {"queryset": counted_cases(), "date": "opened_on", "path": CASE_PATH}
     return [
         Spec(**common, row="sv", per_row=True,
-             measures=_per_row(rows, lambda condition: persons(condition=condition))),
+             measures=per_row(rows, lambda condition: persons(condition=condition))),
         Spec(**common, group="survivor__ethnicity", row="eth", measures=persons()),
     ]
 
 
 def survivor_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    return _run(survivor_specs(), area, period, children=children)
+    return count(survivor_specs(), area, period, children=children)
 
 
 def survivor_series(area: AdminUnit, period: Period) -> Tallies:
@@ -519,7 +226,7 @@ def survivor_series(area: AdminUnit, period: Period) -> Tallies:
     each sub-period's own total, counted as its own report counts it."""
     everyone = survivor_specs()[0]
     return {
-        (child.code, area.path): _live(everyone, area, child, children=False).get(("all", area.path), {})
+        TallyKey(child.code, area.path): count_one(everyone, area, child, children=False).get(("all", area.path), {})
         for child in period.children()
     }
 
@@ -541,7 +248,7 @@ def excluded_specs() -> list[Spec]:
 
 
 def excluded_tallies(area: AdminUnit, period: Period) -> Tallies:
-    return _run(excluded_specs(), area, period, children=False)
+    return count(excluded_specs(), area, period, children=False)
 
 
 # --- Support given -----------------------------------------------------------------------------------
@@ -551,7 +258,7 @@ def support_specs() -> list[Spec]:
     """Per kind of support: people, services, shelter nights and amounts, for support given in the
     period."""
     rows: dict[str, Q | None] = {"all": None}
-    rows |= {f"kind:{kind}": Q(kind=kind) for kind in SupportService.Kind.values}
+    rows |= {str(RowKey("kind", kind)): Q(kind=kind) for kind in SupportService.Kind.values}
     rows["emergency"] = Q(kind__in=[SupportService.Kind.EMERGENCY_MATERIAL, SupportService.Kind.EMERGENCY_CASH])
 
     def measures(condition: Q | None) -> dict[str, Any]:
@@ -562,88 +269,101 @@ def support_specs() -> list[Spec]:
             "amount": Coalesce(Sum("amount_vnd", filter=condition), 0),
         }
 
-    return [
-        Spec(
-            queryset=SupportService.objects.filter(consented("case_id")),
-            date="provided_on",
-            path=f"case__{CASE_PATH}",
-            row="sp",
-            per_row=True,
-            measures=_per_row(rows, measures),
-        )
-    ]
+    return [_of_counted_cases(SupportService.objects, date="provided_on", row="sp", measures=per_row(rows, measures))]
 
 
 def support_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    return _run(support_specs(), area, period, children=children)
+    return count(support_specs(), area, period, children=children)
 
 
 # --- Referrals ---------------------------------------------------------------------------------------
 
-class Median(models.Aggregate):
-    """The median, computed by the database: ``percentile_cont`` on PostgreSQL, a registered aggregate
-    on SQLite (see :func:`register_sqlite_functions`)."""
 
-    function = "MEDIAN"
-    name = "Median"
-    output_field = models.FloatField()
-    allow_distinct = False
+def _referral_measures(condition: Q | None) -> dict[str, Any]:
+    """Everything counted of the referrals of one row: people, referrals sent, their outcomes, partners,
+    and the median hours to acceptance."""
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # On a copy: Aggregate.as_sql passes ``template`` on itself when there is a filter.
-        clone = self.copy()
-        clone.template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-        return clone.as_sql(compiler, connection, **extra)
+    def both(extra: Q) -> Q:
+        return extra & condition if condition is not None else extra
 
-
-class HoursBetween(models.Func):
-    """Hours from one datetime column to another (SQLite's ``julianday``; PostgreSQL's epoch)."""
-
-    output_field = models.FloatField()
-
-    def __init__(self, start: str, end: str) -> None:
-        super().__init__(F(start), F(end))
-
-    def _operands(self, compiler: Any) -> tuple[str, str, tuple[Any, ...]]:
-        start, start_params = compiler.compile(self.source_expressions[0])
-        end, end_params = compiler.compile(self.source_expressions[1])
-        return start, end, (*end_params, *start_params)
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        start, end, params = self._operands(compiler)
-        return f"((julianday({end}) - julianday({start})) * 24.0)", params
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        start, end, params = self._operands(compiler)
-        return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)", params
+    outcomes = {
+        "accepted": Q(accepted_at__isnull=False),
+        "completed": Q(status=Status.COMPLETED),
+        "declined": Q(status=Status.DECLINED),
+        "expired": Q(status=Status.EXPIRED),
+        "other": WAITING_OR_WITHDRAWN,
+    }
+    found = {**persons("case__", condition), "sent": Count("pk", filter=condition),
+             "partners": Count("partner", distinct=True, filter=condition),
+             "hours": Median(HoursBetween("sent_at", "accepted_at"), filter=both(Q(accepted_at__isnull=False)))}
+    for name, outcome in outcomes.items():
+        found[name] = Count("pk", filter=both(outcome))
+    return found
 
 
-class _MedianAggregate:
-    def __init__(self) -> None:
-        self.values: list[float] = []
+def referral_specs() -> list[Spec]:
+    """People referred by partner kind (per area), and for the area as a whole the referrals, their
+    outcomes, the median hours to acceptance and the number of partners; and referrals by service."""
+    referrals = Referral.objects.filter(consented("case_id")).exclude(status=Status.DRAFT)
+    common = {"queryset": referrals, "date": "sent_at", "is_datetime": True, "path": f"case__{CASE_PATH}"}
+    rows: dict[str, Q | None] = {"all": None}
+    rows |= {str(RowKey("partner", kind)): Q(partner_kind=kind) for kind in PARTNER_KINDS}
 
-    def step(self, value: float | None) -> None:
-        if value is not None:
-            self.values.append(value)
+    def people(condition: Q | None) -> dict[str, Any]:
+        return persons("case__", condition)
 
-    def finalize(self) -> float | None:
-        return statistics.median(self.values) if self.values else None
-
-
-def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """SQLite has no median: give it one, so that it too is computed inside the database."""
-    if connection.vendor == "sqlite":
-        connection.connection.create_aggregate("MEDIAN", 1, _MedianAggregate)
-        connection.connection.create_function("STAT_RECORD_KEY", 1, record_key, deterministic=True)
-
-
-connection_created.connect(register_sqlite_functions, dispatch_uid="indicators.sqlite_median")
+    return [
+        Spec(**common, row="rf", per_row=True, measures=per_row(rows, _referral_measures),
+             child_measures=per_row(rows, people)),
+        Spec(**common, group="services__service", row="service", by_child=False,
+             measures={**persons("case__"), "referrals": Count("pk", distinct=True)}),
+    ]
 
 
-def statistics_case(consent: Consent) -> int | None:
-    """The case whose consent to anonymised statistics this is; None for any other kind of consent."""
-    return consent.case_id if consent.scope == Consent.Scope.STATISTICS else None
+def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    return count(referral_specs(), area, period, children=children)
 
+
+# --- Livelihood support ------------------------------------------------------------------------------
+
+
+def livelihood_specs() -> list[Spec]:
+    """Beneficiaries of livelihood support started in the period, by programme model and group; amounts;
+    and the number of distinct named models."""
+    rows: dict[str, Q | None] = {"all": None}
+    for model in LivelihoodSupport.Model.values:
+        rows[model] = Q(programme_model=model)
+        for group in LivelihoodSupport.Group.values:
+            rows[str(RowKey(model, group))] = Q(programme_model=model, beneficiary_group=group)
+    for group in LivelihoodSupport.Group.values:
+        rows[group] = Q(beneficiary_group=group)
+
+    def measures(condition: Q | None) -> dict[str, Any]:
+        named = Q(~Q(model_name=""), condition) if condition else ~Q(model_name="")
+        return {
+            **persons("case__", condition),
+            "amount": Coalesce(Sum("amount_vnd", filter=condition), 0),
+            "models": Count("model_name", distinct=True, filter=named),
+        }
+
+    return [_of_counted_cases(LivelihoodSupport.objects, date="started_on", row="lv", measures=per_row(rows, measures))]
+
+
+def livelihood_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
+    return count(livelihood_specs(), area, period, children=children)
+
+
+# What the statistics snapshot stores, per report section.
+SNAPSHOT_SECTIONS: dict[str, Callable[[], list[Spec]]] = {
+    "survivors": survivor_specs,
+    "excluded": excluded_specs,
+    "support": support_specs,
+    "referrals": referral_specs,
+    "livelihood": livelihood_specs,
+}
+
+
+# --- One person's cells (a withdrawal of consent) -------------------------------------------------------
 
 def of_person(spec: Spec, case_id: Any) -> Spec:
     """The spec limited to the rows of one person, as :func:`person` counts people: every survivor
@@ -663,91 +383,26 @@ def of_person(spec: Spec, case_id: Any) -> Spec:
     return replace(spec, queryset=spec.queryset.filter(**{f"{prefix}survivor__in": survivors}))
 
 
-def referral_specs() -> list[Spec]:
-    """People referred by partner kind (per area), and for the area as a whole the referrals, their
-    outcomes, the median hours to acceptance and the number of partners; and referrals by service."""
-    referrals = Referral.objects.filter(consented("case_id")).exclude(status=Status.DRAFT)
-    common = {"queryset": referrals, "date": "sent_at", "is_datetime": True, "path": f"case__{CASE_PATH}"}
-    outcomes = {
-        "accepted": Q(accepted_at__isnull=False),
-        "completed": Q(status=Status.COMPLETED),
-        "declined": Q(status=Status.DECLINED),
-        "expired": Q(status=Status.EXPIRED),
-        "other": WAITING_OR_WITHDRAWN,
-    }
-    rows: dict[str, Q | None] = {"all": None}
-    rows |= {f"partner:{kind}": Q(partner_kind=kind) for kind in PARTNER_KINDS}
 
-    def people(condition: Q | None) -> dict[str, Any]:
-        return persons("case__", condition)
-
-    def everything(condition: Q | None) -> dict[str, Any]:
-        def both(extra: Q) -> Q:
-            return extra & condition if condition is not None else extra
-
-        found = {**people(condition), "sent": Count("pk", filter=condition),
-                 "partners": Count("partner", distinct=True, filter=condition),
-                 "hours": Median(HoursBetween("sent_at", "accepted_at"), filter=both(Q(accepted_at__isnull=False)))}
-        for name, outcome in outcomes.items():
-            found[name] = Count("pk", filter=both(outcome))
-        return found
-
-    return [
-        Spec(**common, row="rf", per_row=True, measures=_per_row(rows, everything),
-             child_measures=_per_row(rows, people)),
-        Spec(**common, group="services__service", row="service", by_child=False,
-             measures={**persons("case__"), "referrals": Count("pk", distinct=True)}),
-    ]
+# No case has this id (ids are random, version 4): it stands for the case in a compiled statement.
+NO_CASE = uuid.UUID(int=0)
 
 
-def referral_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    return _run(referral_specs(), area, period, children=children)
+def person_grouped(
+    spec: Spec, *, case_id: Any, kind: str, depth: int, statement: Hashable
+) -> Iterator[tuple[SnapshotKey, dict[str, Any]]]:
+    """:func:`~indicators.queryspecs.grouped` for the rows of one person (:func:`of_person`), without the
+    measures of the largest trusted address. Its SQL is the same for every person but for her case's id,
+    so it is compiled once (per connection) under the name ``statement``, which must stand for ``spec``,
+    ``kind`` and ``depth`` (:func:`core.statements.bound_values`)."""
+    keys = group_keys(spec)
 
+    def build(case: Any) -> models.QuerySet:
+        placed = placed_in(of_person(spec, case), kind=kind, depth=depth)
+        return placed.values(*keys).annotate(**spec.measures).order_by()
 
-# --- Livelihood support ------------------------------------------------------------------------------
-
-
-def livelihood_specs() -> list[Spec]:
-    """Beneficiaries of livelihood support started in the period, by programme model and group; amounts;
-    and the number of distinct named models."""
-    rows: dict[str, Q] = {"all": Q()}
-    for model in LivelihoodSupport.Model.values:
-        rows[model] = Q(programme_model=model)
-        for group in LivelihoodSupport.Group.values:
-            rows[f"{model}:{group}"] = Q(programme_model=model, beneficiary_group=group)
-    for group in LivelihoodSupport.Group.values:
-        rows[group] = Q(beneficiary_group=group)
-    measures: dict[str, Any] = {}
-    for row, condition in rows.items():
-        condition = condition or None
-        measures |= {f"{row}|{name}": value for name, value in persons("case__", condition).items()}
-        measures[f"{row}|amount"] = Coalesce(Sum("amount_vnd", filter=condition), 0)
-        named = Q(~Q(model_name=""), condition) if condition else ~Q(model_name="")
-        measures[f"{row}|models"] = Count("model_name", distinct=True, filter=named)
-    return [
-        Spec(
-            queryset=LivelihoodSupport.objects.filter(consented("case_id")),
-            date="started_on",
-            path=f"case__{CASE_PATH}",
-            row="lv",
-            per_row=True,
-            measures=measures,
-        )
-    ]
-
-
-def livelihood_tallies(area: AdminUnit, period: Period, *, children: bool) -> Tallies:
-    return _run(livelihood_specs(), area, period, children=children)
-
-
-# What the statistics snapshot stores, per report section.
-SNAPSHOT_SECTIONS: dict[str, Any] = {
-    "survivors": survivor_specs,
-    "excluded": excluded_specs,
-    "support": support_specs,
-    "referrals": referral_specs,
-    "livelihood": livelihood_specs,
-}
+    rows = bound_values(statement, build, case_id, field=Case._meta.pk, placeholder=NO_CASE)
+    yield from snapshot_cells(spec, kind, keys, rows, {})
 
 
 # --- Trusted addresses -------------------------------------------------------------------------------
@@ -757,7 +412,7 @@ def _existing_addresses(period: Period) -> models.QuerySet[Organisation]:
     """Trusted addresses working at some time in the period: established by its end, and active now or
     deactivated (per the organisation's history) after it started."""
     history = Organisation.history.model  # type: ignore[attr-defined]
-    start, _end = _bounds(period)
+    start, _end = bounds(period)
     last_active = Subquery(
         history.objects.filter(id=OuterRef("pk"), is_active=True)
         .order_by("-history_date")
@@ -806,9 +461,9 @@ def address_tallies(area: AdminUnit, period: Period, *, children: bool) -> Talli
         "active": Count("pk", filter=Q(Exists(open_case)) | Q(pk__in=served)),
     }
     spec = Spec(queryset=existing, date=None, path="area__path", measures=measures, row="ta")
-    flat = _live(spec, area, period, children=children)
+    flat = count_one(spec, area, period, children=children)
     return {
-        (name, column): {"count": values[name]}
+        TallyKey(name, column): {"count": values[name]}
         for (_row, column), values in flat.items()
         for name in measures
     }
@@ -832,7 +487,7 @@ def address_series(area: AdminUnit, period: Period) -> Tallies:
         .annotate(count=Count("pk"))
         .order_by()
     )
-    return {(_sub_period_code(_as_date(r["slot"]), kind), area.path): {"count": r["count"]} for r in rows}
+    return {TallyKey(sub_period_code(as_date(r["slot"]), kind), area.path): {"count": r["count"]} for r in rows}
 
 
 def areas_with_addresses(area: AdminUnit) -> set[str]:

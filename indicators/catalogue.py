@@ -9,6 +9,7 @@ definitions are translatable strings with English source text; :attr:`Indicator.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import translation
@@ -100,232 +101,133 @@ class Indicator:
             return str(self.name)
 
 
+def _of(group: Group, unit: Unit, breakdowns: tuple[Promise, ...] = ()) -> Callable[..., Indicator]:
+    """The indicators of one group: its usual unit and breakdowns, unless an indicator says otherwise."""
+
+    def indicator(
+        code: str,
+        name: Promise,
+        definition: Promise,
+        *,
+        unit: Unit = unit,
+        breakdowns: tuple[Promise, ...] = breakdowns,
+        targetable: bool = False,
+    ) -> Indicator:
+        return Indicator(code, name, definition, unit, group, breakdowns, targetable)
+
+    return indicator
+
+
+BY_PARTNER_KIND = (_("partner kind"),)
+BY_MODEL = (_("model (pilot, replicated)"),)
+BY_SUPPORT_FORM = (_("material or cash"),)
+_address = _of(Group.ADDRESSES, Unit.ADDRESSES, (AREA,))
+_survivors = _of(Group.SURVIVORS, Unit.PEOPLE)
+_support = _of(Group.SUPPORT, Unit.PEOPLE, (AREA,))
+_referrals = _of(Group.REFERRALS, Unit.REFERRALS, BY_PARTNER_KIND)
+_livelihood = _of(Group.LIVELIHOOD, Unit.MODELS)
+
 INDICATORS: tuple[Indicator, ...] = (
     # 1. Trusted addresses (not people: shown as they are).
-    Indicator(
+    _address(
         "TA_TOTAL",
         _("Trusted addresses working"),
         _("Trusted addresses established by the end of the period and not closed before it began."),
-        Unit.ADDRESSES,
-        Group.ADDRESSES,
-        (AREA,),
         targetable=True,
     ),
-    Indicator(
+    _address(
         "TA_NEW",
         _("Trusted addresses newly established"),
         _(
             "Trusted addresses recorded as newly established under Project 8, with an establishment date "
             "in the period."
         ),
-        Unit.ADDRESSES,
-        Group.ADDRESSES,
-        (AREA, _("sub-period")),
+        breakdowns=(AREA, _("sub-period")),
         targetable=True,
     ),
-    Indicator(
+    _address(
         "TA_CONSOLIDATED",
         _("Trusted addresses consolidated"),
         _("Existing trusted addresses recorded as consolidated under Project 8 and working in the period."),
-        Unit.ADDRESSES,
-        Group.ADDRESSES,
-        (AREA,),
         targetable=True,
     ),
-    Indicator(
+    _address(
         "TA_ACTIVE",
         _("Trusted addresses active"),
         _("Trusted addresses with at least one counted case open, or support given, in the period."),
-        Unit.ADDRESSES,
-        Group.ADDRESSES,
-        (AREA,),
         targetable=True,
     ),
     # 2. Survivors supported.
-    Indicator(
+    _survivors(
         "SV_NEW",
         _("Survivors supported (new cases)"),
         _(
             "People with a case opened in the period at a trusted address in the area, whose consent "
             "allows anonymised statistics. A person with cases at several trusted addresses counts once."
         ),
-        Unit.PEOPLE,
-        Group.SURVIVORS,
-        SURVIVOR_BREAKDOWNS,
+        breakdowns=SURVIVOR_BREAKDOWNS,
         targetable=True,
     ),
-    Indicator(
+    _survivors(
         "SV_EXCLUDED",
         _("New cases left out (no consent to statistics)"),
         _(
             "Cases opened in the period without a current consent to anonymised statistics; they are not "
             "counted in any other figure."
         ),
-        Unit.PEOPLE,
-        Group.SURVIVORS,
     ),
     # 3. Support given.
-    Indicator(
-        "SP_SHELTER",
-        _("People given a temporary shelter stay"),
-        _("People with a shelter stay recorded in the period."),
-        Unit.PEOPLE,
-        Group.SUPPORT,
-        (AREA,),
-        targetable=True,
-    ),
-    Indicator(
-        "SP_SHELTER_NIGHTS",
-        _("Shelter nights"),
-        _("Nights of the shelter stays recorded in the period."),
-        Unit.NIGHTS,
-        Group.SUPPORT,
-    ),
-    Indicator(
-        "SP_COUNSELLING",
-        _("People counselled"),
-        _("People given counselling in the period."),
-        Unit.PEOPLE,
-        Group.SUPPORT,
-        (AREA,),
-        targetable=True,
-    ),
-    Indicator(
+    _support("SP_SHELTER", _("People given a temporary shelter stay"),
+             _("People with a shelter stay recorded in the period."), targetable=True),
+    _support("SP_SHELTER_NIGHTS", _("Shelter nights"), _("Nights of the shelter stays recorded in the period."),
+             unit=Unit.NIGHTS, breakdowns=()),
+    _support("SP_COUNSELLING", _("People counselled"), _("People given counselling in the period."), targetable=True),
+    _support(
         "SP_ACCOMPANIMENT",
         _("People accompanied"),
         _("People accompanied to the police, health services, court or other services in the period."),
-        Unit.PEOPLE,
-        Group.SUPPORT,
-        (AREA,),
         targetable=True,
     ),
-    Indicator(
-        "SP_EMERGENCY",
-        _("People given emergency support"),
-        _("People given emergency material or cash support in the period."),
-        Unit.PEOPLE,
-        Group.SUPPORT,
-        (AREA, _("material or cash")),
-        targetable=True,
-    ),
-    Indicator(
-        "SP_EMERGENCY_VND",
-        _("Emergency support (VND)"),
-        _("Value of the emergency material and cash support given in the period."),
-        Unit.VND,
-        Group.SUPPORT,
-        (_("material or cash"),),
-    ),
+    _support("SP_EMERGENCY", _("People given emergency support"),
+             _("People given emergency material or cash support in the period."),
+             breakdowns=(AREA, *BY_SUPPORT_FORM), targetable=True),
+    _support("SP_EMERGENCY_VND", _("Emergency support (VND)"),
+             _("Value of the emergency material and cash support given in the period."),
+             unit=Unit.VND, breakdowns=BY_SUPPORT_FORM),
     # 4. Referrals.
-    Indicator(
-        "RF_SENT",
-        _("Referrals sent"),
-        _("Referrals sent to partners in the period."),
-        Unit.REFERRALS,
-        Group.REFERRALS,
-        (_("partner kind"), _("service requested"), AREA),
-        targetable=True,
-    ),
-    Indicator(
-        "RF_ACCEPTED",
-        _("Referrals accepted"),
-        _("Referrals sent in the period that the partner accepted."),
-        Unit.REFERRALS,
-        Group.REFERRALS,
-        (_("partner kind"),),
-    ),
-    Indicator(
-        "RF_COMPLETED",
-        _("Referrals completed"),
-        _("Referrals sent in the period that the partner completed."),
-        Unit.REFERRALS,
-        Group.REFERRALS,
-        (_("partner kind"),),
-        targetable=True,
-    ),
-    Indicator(
-        "RF_DECLINED",
-        _("Referrals declined"),
-        _("Referrals sent in the period that the partner declined."),
-        Unit.REFERRALS,
-        Group.REFERRALS,
-        (_("partner kind"),),
-    ),
-    Indicator(
-        "RF_EXPIRED",
-        _("Referrals expired"),
-        _("Referrals sent in the period that nobody acknowledged in time."),
-        Unit.REFERRALS,
-        Group.REFERRALS,
-        (_("partner kind"),),
-    ),
-    Indicator(
-        "RF_MEDIAN_HOURS",
-        _("Median hours to acceptance"),
-        _("Median time from sending to acceptance of the accepted referrals, in hours."),
-        Unit.HOURS,
-        Group.REFERRALS,
-        (_("partner kind"),),
-    ),
-    Indicator(
-        "RF_COMPLETION_RATE",
-        _("Referral completion rate"),
-        _("Completed referrals as a percentage of accepted referrals."),
-        Unit.PERCENT,
-        Group.REFERRALS,
-        (_("partner kind"),),
-    ),
-    Indicator(
-        "RF_PARTNERS",
-        _("Partners receiving referrals"),
-        _("Partner organisations that received at least one referral in the period."),
-        Unit.PARTNERS,
-        Group.REFERRALS,
-        (_("partner kind"),),
-    ),
+    _referrals("RF_SENT", _("Referrals sent"), _("Referrals sent to partners in the period."),
+               breakdowns=(*BY_PARTNER_KIND, _("service requested"), AREA), targetable=True),
+    _referrals("RF_ACCEPTED", _("Referrals accepted"), _("Referrals sent in the period that the partner accepted.")),
+    _referrals("RF_COMPLETED", _("Referrals completed"),
+               _("Referrals sent in the period that the partner completed."), targetable=True),
+    _referrals("RF_DECLINED", _("Referrals declined"), _("Referrals sent in the period that the partner declined.")),
+    _referrals("RF_EXPIRED", _("Referrals expired"),
+               _("Referrals sent in the period that nobody acknowledged in time.")),
+    _referrals("RF_MEDIAN_HOURS", _("Median hours to acceptance"),
+               _("Median time from sending to acceptance of the accepted referrals, in hours."), unit=Unit.HOURS),
+    _referrals("RF_COMPLETION_RATE", _("Referral completion rate"),
+               _("Completed referrals as a percentage of accepted referrals."), unit=Unit.PERCENT),
+    _referrals("RF_PARTNERS", _("Partners receiving referrals"),
+               _("Partner organisations that received at least one referral in the period."), unit=Unit.PARTNERS),
     # 5. Livelihood support.
-    Indicator(
+    _livelihood(
         "LV_BENEFICIARIES",
         _("Livelihood support beneficiaries"),
         _("People whose livelihood support started in the period."),
-        Unit.PEOPLE,
-        Group.LIVELIHOOD,
-        (_("model (pilot, replicated)"), _("group (domestic violence, trafficking)"), AREA),
+        unit=Unit.PEOPLE,
+        breakdowns=(*BY_MODEL, _("group (domestic violence, trafficking)"), AREA),
         targetable=True,
     ),
-    Indicator(
-        "LV_MODELS",
-        _("Livelihood models"),
-        _("Distinct named livelihood models with support starting in the period."),
-        Unit.MODELS,
-        Group.LIVELIHOOD,
-        (_("model (pilot, replicated)"),),
-        targetable=True,
-    ),
-    Indicator(
-        "LV_MODELS_PILOT",
-        _("Pilot livelihood models"),
-        _("Distinct named pilot livelihood models with support starting in the period."),
-        Unit.MODELS,
-        Group.LIVELIHOOD,
-        targetable=True,
-    ),
-    Indicator(
-        "LV_MODELS_REPLICATED",
-        _("Replicated livelihood models"),
-        _("Distinct named replicated livelihood models with support starting in the period."),
-        Unit.MODELS,
-        Group.LIVELIHOOD,
-        targetable=True,
-    ),
-    Indicator(
-        "LV_AMOUNT",
-        _("Livelihood support (VND)"),
-        _("Value of the livelihood support started in the period."),
-        Unit.VND,
-        Group.LIVELIHOOD,
-        (_("model (pilot, replicated)"),),
-    ),
+    _livelihood("LV_MODELS", _("Livelihood models"),
+                _("Distinct named livelihood models with support starting in the period."),
+                breakdowns=BY_MODEL, targetable=True),
+    _livelihood("LV_MODELS_PILOT", _("Pilot livelihood models"),
+                _("Distinct named pilot livelihood models with support starting in the period."), targetable=True),
+    _livelihood("LV_MODELS_REPLICATED", _("Replicated livelihood models"),
+                _("Distinct named replicated livelihood models with support starting in the period."),
+                targetable=True),
+    _livelihood("LV_AMOUNT", _("Livelihood support (VND)"), _("Value of the livelihood support started in the period."),
+                unit=Unit.VND, breakdowns=BY_MODEL),
 )
 
 BY_CODE: dict[str, Indicator] = {indicator.code: indicator for indicator in INDICATORS}

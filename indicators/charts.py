@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from indicators.report import Figure, Report, Table, TargetLine
+from indicators.tallies import RowKey
 
 # Drawn for a phone's width (about 360 CSS pixels), so text keeps its size there; wider screens scale it.
 WIDTH = 360
@@ -251,24 +252,11 @@ def section_charts(report: Report) -> dict[str, list[Chart]]:
         )
     if "TA_PERIOD" in tables:
         charts["addresses"].append(
-            column_chart(
-                _("Newly established trusted addresses, by period"),
-                [
-                    Bar(_short(row.key, report), report.figure(tables["TA_PERIOD"].cell(row.key, total)))
-                    for row in tables["TA_PERIOD"].rows
-                ],
-            )
+            column_chart(_("Newly established trusted addresses, by period"), _period_bars(report, tables["TA_PERIOD"]))
         )
     if "SV_PERIOD" in tables:
         charts["survivors"].append(
-            column_chart(
-                _("Survivors supported, by period"),
-                [
-                    Bar(_short(row.key, report), report.figure(tables["SV_PERIOD"].cell(row.key, total)))
-                    for row in tables["SV_PERIOD"].rows
-                    if not row.is_total
-                ],
-            )
+            column_chart(_("Survivors supported, by period"), _period_bars(report, tables["SV_PERIOD"]))
         )
     charts["survivors"].append(
         bar_chart(_("Survivors supported, by GBVIMS type"), _row_bars(report, tables["SV_GBV"], total))
@@ -295,8 +283,17 @@ def section_charts(report: Report) -> dict[str, list[Chart]]:
     return {group: [chart for chart in items if chart] for group, items in charts.items()}
 
 
+def _period_bars(report: Report, table: Table) -> list[Bar]:
+    """The area's total in each sub-period, without the period's own total."""
+    total = report.columns[0].key
+    return [Bar(_short(row.key, report), report.figure(table.cell(row.key, total))) for row in table.rows
+            if not row.is_total]
+
+
 def _parent_label(table: Table, row: object) -> str:
-    model = str(getattr(row, "key", "")).split(":")[0]
+    key = str(getattr(row, "key", ""))
+    parsed = RowKey.parse(key)
+    model = parsed.dimension if parsed else key
     return next((r.label for r in table.rows if r.key == model), "")
 
 

@@ -52,7 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.models import AdminUnit, User
-from indicators import aggregates, periods
+from indicators import aggregates, periods, queryspecs
 from indicators.models import (
     REPORTING_LEVELS,
     PlanTarget,
@@ -62,6 +62,7 @@ from indicators.models import (
     SnapshotCorrection,
     SnapshotFigures,
 )
+from indicators.tallies import MeasureKey
 
 if TYPE_CHECKING:  # the type only: indicators read the records through aggregates alone
     from casework.models import Consent
@@ -119,7 +120,7 @@ def _reporting() -> tuple[set[str], list[int]]:
 
 def _count(*, person: int | None = None, progress: Callable[[int, int, str], object] | None = None) -> Figures:
     """Every section, for every kind of period and every depth of reporting area: one GROUP BY query
-    per population, kind of period and depth (:func:`aggregates.grouped`). With ``person`` (a case
+    per population, kind of period and depth (:func:`queryspecs.grouped`). With ``person`` (a case
     id), only that person's rows and only the measures a withdrawal takes out (:func:`is_additive`),
     from statements compiled once (:func:`aggregates.person_grouped`)."""
     reporting, depths = _reporting()
@@ -135,9 +136,9 @@ def _count(*, person: int | None = None, progress: Callable[[int, int, str], obj
         if progress:
             progress(done, len(jobs), f"{section} · {kind} · {depth}")
         if person is None:
-            cells = aggregates.grouped(spec, kind=kind, depth=depth)
+            cells = queryspecs.grouped(spec, kind=kind, depth=depth)
         else:
-            additive = {name: m for name, m in spec.measures.items() if is_additive(name.rpartition("|")[2])}
+            additive = {name: m for name, m in spec.measures.items() if is_additive(MeasureKey.parse(name).measure)}
             if not additive:
                 continue
             cells = aggregates.person_grouped(

@@ -17,9 +17,9 @@ from django.db import models
 
 from accounts.models import AdminUnit
 from indicators import aggregates
-from indicators.aggregates import Tallies
 from indicators.models import Release, ReleasedFigures, Snapshot, SnapshotFigures
 from indicators.periods import Period
+from indicators.tallies import Tallies, TallyKey
 
 
 class _StoredSource(ABC):
@@ -50,7 +50,7 @@ class _StoredSource(ABC):
             if path != area.path and not children:
                 continue
             for row, measures in figures.get(section, {}).items():
-                result[(row, path)] = dict(measures)
+                result[TallyKey(row, path)] = dict(measures)
         return result
 
     def survivor_tallies(self, area: AdminUnit, period: Period, *, children: bool) -> Tallies:
@@ -83,7 +83,7 @@ class SnapshotSource(_StoredSource):
             snapshot=self.snapshot, period__in=[p.code for p in period.children()], area_path=area.path
         ).values_list("period", "figures")
         return {
-            (code, area.path): dict(figures["survivors"]["all"])
+            TallyKey(code, area.path): dict(figures["survivors"]["all"])
             for code, figures in rows
             if "all" in figures.get("survivors", {})
         }
@@ -116,14 +116,18 @@ class ReleaseSource(_StoredSource):
     def survivor_series(self, area: AdminUnit, period: Period) -> Tallies:
         """People supported in each sub-period, as counted for the release."""
         self._check(period.code)
-        return {(code, area.path): dict(measures) for code, measures in self._own(area, "survivor_series").items()}
+        return {
+            TallyKey(code, area.path): dict(measures) for code, measures in self._own(area, "survivor_series").items()
+        }
 
     def address_tallies(self, area: AdminUnit, period: Period, *, children: bool) -> Tallies:
         return self._tallies("addresses", area, period, children=children)
 
     def address_series(self, area: AdminUnit, period: Period) -> Tallies:
         self._check(period.code)
-        return {(code, area.path): dict(measures) for code, measures in self._own(area, "address_series").items()}
+        return {
+            TallyKey(code, area.path): dict(measures) for code, measures in self._own(area, "address_series").items()
+        }
 
     def areas_with_addresses(self, area: AdminUnit) -> set[str]:
         """The child units that had trusted addresses when the period was released: the report's columns."""

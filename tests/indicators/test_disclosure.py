@@ -9,7 +9,7 @@ import statistics
 from django.db.models import Value
 
 from casework.models import Survivor
-from indicators import aggregates, periods
+from indicators import periods, sqlfunctions
 from indicators.disclosure import (
     MAX_PERTURBATION,
     PTABLE,
@@ -144,10 +144,10 @@ def test_the_record_key_is_the_same_in_the_database_and_in_python(cast):
     survivor = Survivor.objects.get()
     found = (
         Survivor.objects.annotate(
-            stored=aggregates.RecordKey(aggregates.PersonKey(Value(survivor.name_birth_year_index)))
+            stored=sqlfunctions.RecordKey(sqlfunctions.PersonKey(Value(survivor.name_birth_year_index)))
         )
         .values_list("stored", flat=True)
         .get()
     )
-    assert found == aggregates.record_key(survivor.name_birth_year_index)
+    assert found == sqlfunctions.record_key(survivor.name_birth_year_index)
     assert 0 <= found < 2**28
