@@ -9,8 +9,9 @@ Two questions decide every access:
    services that create or share the object — never global model permissions, so neither guardian's
    ``accept_global_perms`` nor a superuser flag can widen anyone's scope.
 
-Apps build their gates from :func:`get_object_for` and their list filters from
-:func:`objects_for`; nothing else decides access.
+Apps build their gates from :func:`get_object_for`, their list filters from :func:`objects_for`, and
+their services start with :func:`require`; "which members may do this" is :func:`members_who_may`. A
+role list written anywhere else is a second policy: ask this module instead.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.utils import get_group_obj_perms_model
 
-from accounts.models import Membership, MembershipQuerySet, Role
+from accounts.models import Membership, MembershipQuerySet, Organisation, Role
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -294,6 +295,33 @@ def role_allows(membership: Membership | None, perm: Perm) -> bool:
     return membership is not None and perm in ROLE_PERMISSIONS.get(membership.role, frozenset())
 
 
+def roles_with(perm: Perm) -> frozenset[str]:
+    """The roles whose row in the table holds ``perm`` — read at each call, so the table decides."""
+    return frozenset(role for role, perms in ROLE_PERMISSIONS.items() if perm in perms)
+
+
+def members_who_may(perm: Perm, organisation: Organisation | int) -> models.QuerySet[Membership]:
+    """The active memberships of ``organisation`` whose role allows ``perm``: who may be assigned a
+    case, who is told about a referral."""
+    return Membership.objects.active().filter(organisation=organisation, role__in=roles_with(perm))
+
+
+def may_open_case(membership: Membership | None) -> bool:
+    """Cases are opened at a trusted address, by a role that may add cases. Cases carry their object
+    permissions only once they exist, so this question is asked of the organisation's kind."""
+    return (role_allows(membership, Perm.CASE_ADD)
+            and membership is not None
+            and membership.organisation.kind == Organisation.Kind.TRUSTED_ADDRESS)
+
+
+# An action named in one app, asked about an object of another, is answered by the object permission
+# the organisation holds on that object: a case carries no referral permissions, and referring a case
+# needs the right to work on it.
+HELD_AS: dict[tuple[str, Perm], Perm] = {
+    ("casework.case", Perm.REFERRAL_SEND): Perm.CASE_CHANGE,
+}
+
+
 def can(membership: Membership | None, perm: Perm, obj: models.Model | None = None) -> bool:
     """Whether ``membership`` may do ``perm`` (on ``obj``, when given). Default deny."""
     if not role_allows(membership, perm):
@@ -305,7 +333,15 @@ def can(membership: Membership | None, perm: Perm, obj: models.Model | None = No
     # permissions, so a page asking several questions about one case reads them once. Elsewhere
     # (services, commands) every call asks the database afresh.
     checker = getattr(membership, "permission_checker", None) or ObjectPermissionChecker(membership.organisation.group)
-    return checker.has_perm(perm.codename, obj)
+    held = HELD_AS.get((obj._meta.label_lower, perm), perm)
+    return checker.has_perm(held.codename, obj)
+
+
+def require(membership: Membership | None, perm: Perm, obj: models.Model | None = None) -> None:
+    """What every service asks first: the gate's answer (role table, then the organisation's object
+    permission on ``obj``), raised as PermissionDenied when it is no."""
+    if not can(membership, perm, obj):
+        raise PermissionDenied
 
 
 def objects_for(membership: Membership | None, perm: Perm, queryset: models.QuerySet[M]) -> models.QuerySet[M]:

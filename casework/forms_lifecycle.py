@@ -16,7 +16,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, Organisation, Role
+from accounts.models import Membership, Organisation
+from casework.access import assignable_members
 from casework.crypto import name_birth_year_index, phone_index
 from casework.models import SURVIVOR_CODE_ALPHABET, SURVIVOR_CODE_RE, Case
 from casework.normalise import InvalidPhoneNumber, normalise_name
@@ -264,13 +265,6 @@ class CaseAssignForm(forms.Form):
         field = self.fields["volunteers"]
         field.queryset = assignable_members(case)  # type: ignore[attr-defined]
         field.label_from_instance = _member_label  # type: ignore[attr-defined]
-
-
-def assignable_members(case: Case) -> models.QuerySet[Membership]:
-    """Active volunteers and leads of the case's own trusted address."""
-    return (Membership.objects.active()
-            .filter(organisation_id=case.trusted_address_id, role__in=(Role.VOLUNTEER, Role.LEAD))
-            .select_related("user").order_by("role", "user__username"))
 
 
 def member_name(membership: Membership) -> str:

@@ -9,15 +9,16 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm
 
-from accounts.access import Perm
-from accounts.models import Membership, Organisation, Role
+from accounts.access import Perm, may_open_case, require
+from accounts.models import Membership
 from casework import gbv, risk, signals
+from casework.access import assignable_members, require_on_survivor
 from casework.crypto import name_birth_year_index, phone_index
 from casework.deadlines import CHILD_SUPPORT_PLAN_WORKING_DAYS, add_working_days
 from casework.models import (
@@ -74,11 +75,6 @@ def _apply(obj: models.Model, fields: Mapping[str, Any]) -> None:
         setattr(obj, name, value)
 
 
-def _require_case_member(case: Case, by: Membership) -> None:
-    if by.organisation_id != case.trusted_address_id:
-        raise ValidationError(_("Only members of the case's trusted address can change it."))
-
-
 # --- Survivor and blind indexes -------------------------------------------------------------------
 
 
@@ -113,6 +109,7 @@ def possible_duplicates(
 
 @transaction.atomic
 def survivor_update(*, survivor: Survivor, by: Membership, version: int | None, **fields: Any) -> Survivor:
+    require_on_survivor(by, Perm.CASE_CHANGE, survivor)
     survivor = _lock_current(survivor, version=version)
     _apply(survivor, fields)
     _refresh_indexes(survivor)
@@ -137,9 +134,9 @@ def case_open(
 
     A known survivor must be visible to the member (offered by ``possible_duplicates``).
     """
+    if not may_open_case(by):
+        raise PermissionDenied(_("Only members of a trusted address can open a case."))
     address = by.organisation
-    if address.kind != Organisation.Kind.TRUSTED_ADDRESS or by.role not in (Role.VOLUNTEER, Role.LEAD):
-        raise ValidationError(_("Only members of a trusted address can open a case."))
     opened_on = opened_on or timezone.localdate()
     if survivor is None:
         survivor = Survivor(**(survivor_fields or {}))
@@ -164,6 +161,7 @@ INTAKE_STEPS = tuple(IntakeStep)
 
 @transaction.atomic
 def case_intake_step_done(*, case: Case, step: str, by: Membership) -> Case:
+    require(by, Perm.CASE_CHANGE, case)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if step not in IntakeStep.values:
         raise ValidationError(_("Unknown intake step."))
@@ -179,8 +177,8 @@ def case_intake_step_done(*, case: Case, step: str, by: Membership) -> Case:
 
 @transaction.atomic
 def case_close(*, case: Case, by: Membership, reason: str, on: dt.date | None = None) -> Case:
+    require(by, Perm.CASE_CLOSE, case)
     case = Case.objects.select_for_update().get(pk=case.pk)
-    _require_case_member(case, by)
     case.transition(Case.Action.CLOSE, on=on or timezone.localdate(), reason=reason)
     case.version += 1
     _save(case, by=by, reason=ChangeReason.CLOSED)
@@ -189,8 +187,8 @@ def case_close(*, case: Case, by: Membership, reason: str, on: dt.date | None = 
 
 @transaction.atomic
 def case_reopen(*, case: Case, by: Membership) -> Case:
+    require(by, Perm.CASE_CLOSE, case)
     case = Case.objects.select_for_update().get(pk=case.pk)
-    _require_case_member(case, by)
     case.transition(Case.Action.REOPEN, on=timezone.localdate())
     case.version += 1
     _save(case, by=by, reason=ChangeReason.REOPENED)
@@ -201,10 +199,11 @@ def case_reopen(*, case: Case, by: Membership) -> Case:
 def case_assign(
     *, case: Case, by: Membership, volunteers: Iterable[Membership], version: int | None = None,
 ) -> Case:
+    require(by, Perm.CASE_REASSIGN, case)
     case = _lock_current(case, version=version)
-    _require_case_member(case, by)
     chosen = list(volunteers)
-    outsiders = [m for m in chosen if m.organisation_id != case.trusted_address_id or not m.is_active]
+    assignable = set(assignable_members(case).values_list("pk", flat=True))
+    outsiders = [m for m in chosen if m.pk not in assignable]
     if outsiders or not chosen:
         raise ValidationError(_("Choose one or more active members of this trusted address."))
     stamp(case, user=by.user, reason=ChangeReason.REASSIGNED)
@@ -216,8 +215,8 @@ def case_assign(
 
 @transaction.atomic
 def support_plan_mark_done(*, case: Case, by: Membership, on: dt.date | None = None) -> Case:
+    require(by, Perm.CASE_CHANGE, case)
     case = Case.objects.select_for_update().get(pk=case.pk)
-    _require_case_member(case, by)
     refusal = case.support_plan_refusal()
     if refusal is not None:
         raise ValidationError(refusal)
@@ -257,7 +256,7 @@ def _derive_incident(incident: Incident, answers: Mapping[str, bool]) -> None:
 
 @transaction.atomic
 def incident_record(*, case: Case, by: Membership, answers: Mapping[str, bool], **fields: Any) -> Incident:
-    _require_case_member(case, by)
+    require(by, Perm.CASE_CHANGE, case)
     incident = Incident(case=case, recorded_by=by, **fields)
     _derive_incident(incident, answers)
     _save(incident, by=by, reason=ChangeReason.INCIDENT_RECORDED)
@@ -268,7 +267,7 @@ def incident_record(*, case: Case, by: Membership, answers: Mapping[str, bool], 
 def incident_update(
     *, incident: Incident, by: Membership, version: int | None, answers: Mapping[str, bool], **fields: Any,
 ) -> Incident:
-    _require_case_member(incident.case, by)
+    require(by, Perm.CASE_CHANGE, incident.case)
     incident = _lock_current(incident, version=version)
     _apply(incident, fields)
     _derive_incident(incident, answers)
@@ -284,7 +283,7 @@ def incident_update(
 def consent_give(
     *, case: Case, by: Membership, scope: str, given_by: str, given_on: dt.date, guardian_name: str = "",
 ) -> Consent:
-    _require_case_member(case, by)
+    require(by, Perm.CASE_CHANGE, case)
     # Lock the case so two people recording the same consent at once produce one row.
     Case.objects.select_for_update().get(pk=case.pk)
     if case.consents.current().filter(scope=scope).exists():
@@ -304,7 +303,7 @@ def consent_withdraw(*, consent: Consent, by: Membership, on: dt.date | None = N
     :data:`casework.signals.consent_withdrawn` after, in this transaction: referrals withdraw the
     pending referrals of that scope and revoke the partners' access; indicators take her out of the
     working statistics. A receiver that fails undoes the whole withdrawal."""
-    _require_case_member(consent.case, by)
+    require(by, Perm.CASE_CHANGE, consent.case)
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_on is not None:
         raise ValidationError(_("This consent was already withdrawn."))
@@ -326,7 +325,7 @@ def risk_assess(
     *, case: Case, by: Membership, answers: Mapping[str, bool], assessed_on: dt.date | None = None,
     raise_to: str = "", notes: str = "",
 ) -> RiskAssessment:
-    _require_case_member(case, by)
+    require(by, Perm.CASE_CHANGE, case)
     assessed_on = assessed_on or timezone.localdate()
     clean_answers = {key: bool(answers.get(key)) for key in risk.ANSWER_KEYS}
     computed = risk.assess(clean_answers)
@@ -347,7 +346,7 @@ def risk_assess(
 def safety_plan_save(
     *, case: Case, by: Membership, version: int | None, checklist: Iterable[str], plan: str,
 ) -> SafetyPlan:
-    _require_case_member(case, by)
+    require(by, Perm.CASE_CHANGE, case)
     existing = SafetyPlan.objects.filter(case=case).first()
     if existing is None:
         safety_plan = SafetyPlan(case=case)
@@ -364,7 +363,7 @@ def safety_plan_save(
 
 @transaction.atomic
 def service_record(*, case: Case, by: Membership, **fields: Any) -> SupportService:
-    _require_case_member(case, by)
+    require(by, Perm.CASE_CHANGE, case)
     fields.setdefault("provider", case.trusted_address)
     service = SupportService(case=case, recorded_by=by, **fields)
     service.nights = service.computed_nights
@@ -374,7 +373,7 @@ def service_record(*, case: Case, by: Membership, **fields: Any) -> SupportServi
 
 @transaction.atomic
 def service_update(*, service: SupportService, by: Membership, version: int | None, **fields: Any) -> SupportService:
-    _require_case_member(service.case, by)
+    require(by, Perm.CASE_CHANGE, service.case)
     service = _lock_current(service, version=version)
     _apply(service, fields)
     service.nights = service.computed_nights
@@ -385,7 +384,7 @@ def service_update(*, service: SupportService, by: Membership, version: int | No
 
 @transaction.atomic
 def livelihood_record(*, case: Case, by: Membership, **fields: Any) -> LivelihoodSupport:
-    _require_case_member(case, by)
+    require(by, Perm.CASE_CHANGE, case)
     support = LivelihoodSupport(case=case, recorded_by=by, **fields)
     _save(support, by=by, reason=ChangeReason.LIVELIHOOD_RECORDED)
     return support
@@ -395,7 +394,7 @@ def livelihood_record(*, case: Case, by: Membership, **fields: Any) -> Livelihoo
 def livelihood_update(
     *, support: LivelihoodSupport, by: Membership, version: int | None, **fields: Any,
 ) -> LivelihoodSupport:
-    _require_case_member(support.case, by)
+    require(by, Perm.CASE_CHANGE, support.case)
     support = _lock_current(support, version=version)
     _apply(support, fields)
     support.version += 1
@@ -405,7 +404,7 @@ def livelihood_update(
 
 @transaction.atomic
 def note_add(*, case: Case, by: Membership, text: str) -> CaseNote:
-    _require_case_member(case, by)
+    require(by, Perm.CASE_CHANGE, case)
     note = CaseNote(case=case, author=by, text=text)
     _save(note, by=by, reason=ChangeReason.NOTE_ADDED)
     return note
@@ -414,8 +413,17 @@ def note_add(*, case: Case, by: Membership, text: str) -> CaseNote:
 # --- Read-access log -----------------------------------------------------------------------------
 
 
-def access_record(*, case: Case, by: Membership, action: str, what: str = "") -> CaseAccess:
-    """Log one read of a case. Called by every view, print or export of confidential data."""
+def access_record(
+    *, case: Case, by: Membership, action: str, what: str = "", read_with: Perm = Perm.CASE_VIEW,
+    on: models.Model | None = None,
+) -> CaseAccess:
+    """Log one read of a case. Called by every view, print or export of confidential data.
+
+    The reader must hold ``read_with`` on what was read: the case itself, or ``on``, a record of this
+    case shared with someone who never sees the case (a partner reading a referral's snapshot)."""
+    if on is not None and getattr(on, "case_id", None) != case.pk:
+        raise PermissionDenied
+    require(by, read_with, on or case)
     return CaseAccess.objects.create(
         case=case, survivor_id=case.survivor_id, user=by.user, organisation=by.organisation, role=by.role,
         action=action, what=what[:120],

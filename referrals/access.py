@@ -1,12 +1,22 @@
-"""The gate for referrals (built on accounts.access)."""
+"""The gate for referrals (built on accounts.access), and the decorator that declares a referral
+view's permission once."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any
 
-from accounts.access import Perm, get_object_for
+from django.core.exceptions import PermissionDenied
+
+from accounts.access import Perm, get_object_for, role_allows
 from accounts.models import Membership
-from referrals.models import Referral
+from referrals.models import SIDE_PERM, Referral, Side
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
+ViewFunc = Callable[..., "HttpResponse"]
 
 
 def visible_referrals(membership: Membership | None):  # type: ignore[no-untyped-def]
@@ -24,3 +34,32 @@ def get_referral_for(membership: Membership | None, pk: Any, perm: Perm) -> Refe
     """
     visible = visible_referrals(membership).select_related("case", "case__survivor", "partner", "from_organisation")
     return get_object_for(membership, perm, visible=visible, pk=pk)
+
+
+# Both sides open a referral, each with its own side's permission (the partner's first).
+EITHER_SIDE = (SIDE_PERM[Side.PARTNER], SIDE_PERM[Side.SENDER])
+
+
+def acting_perm(membership: Membership | None, perms: tuple[Perm, ...]) -> Perm | None:
+    """The first of ``perms`` the membership's role allows: the permission it acts on a referral with
+    (a partner officer answers, a trusted address sends)."""
+    return next((perm for perm in perms if role_allows(membership, perm)), None)
+
+
+def referral_view(*perms: Perm) -> Callable[[ViewFunc], ViewFunc]:
+    """Declare a view on one referral (URL keyword ``pk``): 403 unless the role allows one of
+    ``perms``, then the gate with the first of them it allows (404 invisible, 403 forbidden); the view
+    receives the referral in place of its id."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = getattr(request, "membership", None)
+            perm = acting_perm(membership, perms)
+            if perm is None:
+                raise PermissionDenied
+            return view(request, get_referral_for(membership, kwargs.pop("pk"), perm), *args, **kwargs)
+
+        return wrapper
+
+    return decorator

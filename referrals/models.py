@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from accounts.access import Perm, objects_for
-from accounts.models import AdminUnit, Membership, Organisation, Role
+from accounts.access import Perm, objects_for, role_allows
+from accounts.models import AdminUnit, Membership, Organisation
 from casework.fields import EncryptedTextField, SealedConstraintsMixin
 from casework.models import AuditedQuerySet, Case, Consent, Versioned
 
@@ -135,6 +135,11 @@ class Side(models.TextChoices):
     SENDER = "sender", _("the referring trusted address")
     PARTNER = "partner", _("the receiving partner")
     SYSTEM = "system", _("the system")
+
+
+# What makes a membership one side of a referral: its organisation is that side's, and its role holds
+# that side's permission (the table in accounts.access decides, not a list of roles here).
+SIDE_PERM: dict[str, Perm] = {Side.PARTNER: Perm.REFERRAL_RESPOND, Side.SENDER: Perm.REFERRAL_SEND}
 
 
 def overdue_at(now: dt.datetime) -> Q:
@@ -256,10 +261,9 @@ class Referral(SealedConstraintsMixin, Versioned):
     def side_of(self, membership: Membership | None) -> str | None:
         if membership is None:
             return None
-        if membership.organisation_id == self.partner_id and membership.role == Role.PARTNER_OFFICER:
-            return Side.PARTNER
-        if membership.organisation_id == self.from_organisation_id and membership.role in (Role.VOLUNTEER, Role.LEAD):
-            return Side.SENDER
+        for side, organisation_id in ((Side.PARTNER, self.partner_id), (Side.SENDER, self.from_organisation_id)):
+            if membership.organisation_id == organisation_id and role_allows(membership, SIDE_PERM[side]):
+                return side
         return None
 
     def refusal(self, action: str, *, by: Membership | None, now: dt.datetime) -> str | None:

@@ -17,13 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.access import Perm, can
-from accounts.models import Membership, Organisation, Role, User
+from accounts.access import Perm, can, members_who_may, require
+from accounts.models import Membership, Organisation, User
 from casework.models import Case, CaseAccess, Consent
 from casework.services import access_record
 from core.history import stamp
+from referrals.access import EITHER_SIDE, acting_perm
 from referrals.models import (
     CONSENT_SCOPE_FOR_KIND,
+    SIDE_PERM,
     TOO_LATE,
     Action,
     InvalidTransition,
@@ -54,8 +56,7 @@ def referral_create(
     reason: str, shared_fields: Iterable[str],
 ) -> Referral:
     """A draft referral from the acting member's trusted address. Nothing is shared until sent."""
-    if by.organisation_id != case.trusted_address_id or by.role not in (Role.VOLUNTEER, Role.LEAD):
-        raise ValidationError(_("Only members of the case's trusted address can refer it."))
+    require(by, Perm.REFERRAL_SEND, case)
     if partner.kind not in Organisation.PARTNER_KINDS or not partner.is_active:
         raise ValidationError({"partner": _("Choose an active partner organisation.")})
     chosen_services = sorted(set(services))
@@ -98,6 +99,7 @@ def referral_send(*, referral: Referral, by: Membership, override_reason: str = 
     Without the survivor's current consent for this kind of partner, only a lead may send, only for a
     child, and only with a recorded reason (mandatory reporting under the Law on Children).
     """
+    require(by, Perm.REFERRAL_SEND, referral)
     referral = _locked(referral)
     case = referral.case
     if not has_consent_for(case, referral.partner):
@@ -124,13 +126,15 @@ def referral_send(*, referral: Referral, by: Membership, override_reason: str = 
         assign_perm(perm, referral.partner.group, referral)
     kind = Notification.Kind.REFERRAL_URGENT if referral.urgency == Referral.Urgency.URGENT \
         else Notification.Kind.REFERRAL_RECEIVED
-    _notify_organisation(referral, organisation=referral.partner, roles=(Role.PARTNER_OFFICER,), kind=kind)
+    _notify_side(referral, Side.PARTNER, kind=kind)
     return referral
 
 
 @transaction.atomic
 def referral_act(*, referral: Referral, action: str, by: Membership | None, note: str = "") -> Referral:
     """Any transition after sending. ``by=None`` is the system (expiry)."""
+    if by is not None:
+        _require_either_side(by, referral)
     referral = _locked(referral)
     if action in Referral.NOTE_REQUIRED and not note.strip():
         raise ValidationError({"note": _("Write a short reason or outcome.")})
@@ -151,11 +155,9 @@ def referral_act(*, referral: Referral, action: str, by: Membership | None, note
     _event(referral, action=action, from_status=previous, to_status=referral.status, by=by, note=note.strip())
     if referral.status in (Status.WITHDRAWN,):
         _revoke_partner(referral)
-        _notify_organisation(referral, organisation=referral.partner, roles=(Role.PARTNER_OFFICER,),
-                             kind=Notification.Kind.REFERRAL_WITHDRAWN)
+        _notify_side(referral, Side.PARTNER, kind=Notification.Kind.REFERRAL_WITHDRAWN)
     elif by is not None and referral.side_of(by) == Side.PARTNER:
-        _notify_organisation(referral, organisation=referral.from_organisation, roles=(Role.VOLUNTEER, Role.LEAD),
-                             kind=Notification.Kind.REFERRAL_UPDATED)
+        _notify_side(referral, Side.SENDER, kind=Notification.Kind.REFERRAL_UPDATED)
     return referral
 
 
@@ -165,8 +167,7 @@ def _expire(referral: Referral, *, now: dt.datetime) -> None:
     stamp(referral, user=None, reason="expired")
     referral.save()
     _event(referral, action=Action.EXPIRE, from_status=previous, to_status=referral.status, by=None, note="")
-    _notify_organisation(referral, organisation=referral.from_organisation, roles=(Role.VOLUNTEER, Role.LEAD),
-                         kind=Notification.Kind.REFERRAL_OVERDUE)
+    _notify_side(referral, Side.SENDER, kind=Notification.Kind.REFERRAL_OVERDUE)
 
 
 def referrals_expire_overdue(*, now: dt.datetime | None = None) -> int:
@@ -189,6 +190,7 @@ def referrals_expire_overdue(*, now: dt.datetime | None = None) -> int:
 @transaction.atomic
 def referral_note_add(*, referral: Referral, by: Membership, note: str) -> ReferralEvent:
     """A progress note or feedback, by the partner or the sender."""
+    _require_either_side(by, referral)
     referral = _locked(referral)
     if referral.side_of(by) is None:
         raise InvalidTransition(_("Only the sender or the receiving partner can add notes."))
@@ -198,15 +200,24 @@ def referral_note_add(*, referral: Referral, by: Membership, note: str) -> Refer
         raise ValidationError({"note": _("Write the note.")})
     event = _event(referral, action="note", from_status=referral.status, to_status=referral.status, by=by,
                    note=note.strip())
-    other = referral.from_organisation if referral.side_of(by) == Side.PARTNER else referral.partner
-    roles = (Role.VOLUNTEER, Role.LEAD) if other == referral.from_organisation else (Role.PARTNER_OFFICER,)
-    _notify_organisation(referral, organisation=other, roles=roles, kind=Notification.Kind.REFERRAL_UPDATED)
+    other = Side.SENDER if referral.side_of(by) == Side.PARTNER else Side.PARTNER
+    _notify_side(referral, other, kind=Notification.Kind.REFERRAL_UPDATED)
     return event
+
+
+def _acting_perm(by: Membership | None) -> Perm:
+    return acting_perm(by, EITHER_SIDE) or SIDE_PERM[Side.SENDER]
+
+
+def _require_either_side(by: Membership, referral: Referral) -> None:
+    """Acting on a referral at all needs the permission of one's own side on it (the sender's or the
+    partner's); which side may take which step is then the transition map's answer, with its message."""
+    require(by, _acting_perm(by), referral)
 
 
 def referral_snapshot_viewed(*, referral: Referral, by: Membership, printed: bool = False) -> None:
     """Every partner view or print of a snapshot goes to the case's access log ("who saw my file")."""
-    access_record(case=referral.case, by=by,
+    access_record(case=referral.case, by=by, read_with=_acting_perm(by), on=referral,
                   action=CaseAccess.Action.PRINT_REFERRAL if printed else CaseAccess.Action.VIEW_REFERRAL,
                   what=gettext_noop("referral slip") if printed else gettext_noop("shared referral information"))
 
@@ -220,6 +231,7 @@ def _revoke_partner(referral: Referral) -> None:
 def referrals_withdraw_for_consent(*, consent: Consent, by: Membership) -> None:
     """A sharing consent was withdrawn (see :mod:`referrals.receivers`): withdraw the pending referrals
     of that scope and remove the partners' access to every snapshot of that scope, at once."""
+    require(by, Perm.CASE_CHANGE, consent.case)
     affected = Referral.objects.select_for_update().filter(case=consent.case).exclude(status=Status.DRAFT)
     for referral in affected:
         if consent_scope_for(referral.partner) != consent.scope:
@@ -236,8 +248,10 @@ def referrals_withdraw_for_consent(*, consent: Consent, by: Membership) -> None:
 # --- Notifications -------------------------------------------------------------------------------
 
 
-def _notify_organisation(referral: Referral, *, organisation: Organisation, roles: Iterable[str], kind: str) -> None:
-    members = Membership.objects.active().filter(organisation=organisation, role__in=list(roles)).select_related("user")
+def _notify_side(referral: Referral, side: str, *, kind: str) -> None:
+    """Tell the members of one side whose role acts on that side of a referral."""
+    organisation = referral.partner if side == Side.PARTNER else referral.from_organisation
+    members = members_who_may(SIDE_PERM[side], organisation).select_related("user")
     users = {m.user for m in members}
     Notification.objects.bulk_create(
         [Notification(recipient=u, organisation=organisation, kind=kind, referral=referral) for u in users]

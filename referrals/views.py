@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 from accounts.access import Perm, can, requires
 from accounts.models import Organisation
 from accounts.unsaved import bound_data, keeps_work
-from casework.access import get_case_for
+from casework.access import case_view
+from casework.models import Case
 from core.pdf import render_pdf
 from referrals import services
-from referrals.access import get_referral_for
+from referrals.access import EITHER_SIDE, referral_view
 from referrals.forms import ActionForm, DirectorySearchForm, NoteForm, ReferralForm
 from referrals.models import Action, Notification, Referral, Side, Status, overdue_at
 from referrals.snapshot import labelled
@@ -51,22 +52,21 @@ def case_panel_context(case, membership):  # type: ignore[no-untyped-def]
     if not can(membership, Perm.REFERRAL_SEND):
         return None
     referrals = case.referrals.select_related("partner").prefetch_related("services").order_by("-created_at")
-    return {"referrals": referrals, "can_refer": can(membership, Perm.CASE_CHANGE, case)}
+    # The same question as the form's view (referral_create) asks.
+    return {"referrals": referrals, "can_refer": can(membership, Perm.REFERRAL_SEND, case)}
 
 
-@requires(Perm.REFERRAL_SEND)
-def case_referrals(request: HttpRequest, case_pk: str) -> HttpResponse:
-    case = get_case_for(request.membership, case_pk, Perm.CASE_VIEW)  # type: ignore[attr-defined]
+@case_view(Perm.REFERRAL_SEND, kwarg="case_pk")
+def case_referrals(request: HttpRequest, case: Case) -> HttpResponse:
     referrals = (case.referrals.select_related("partner").prefetch_related("services", "events")
                  .order_by("-created_at"))
     return render(request, "referrals/case_referrals.html", {"case": case, "referrals": referrals})
 
 
 @keeps_work()
-@requires(Perm.REFERRAL_SEND)
-def referral_create(request: HttpRequest, case_pk: str) -> HttpResponse:
+@case_view(Perm.REFERRAL_SEND, kwarg="case_pk")
+def referral_create(request: HttpRequest, case: Case) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    case = get_case_for(membership, case_pk, Perm.CASE_CHANGE)
     partners = Organisation.objects.active().filter(kind__in=Organisation.PARTNER_KINDS).order_by("kind", "name")
     allow_override = can(membership, Perm.REFERRAL_OVERRIDE_CONSENT) and case.is_child
     form = ReferralForm(bound_data(request), partners=partners, allow_override=allow_override)
@@ -93,11 +93,10 @@ def referral_create(request: HttpRequest, case_pk: str) -> HttpResponse:
                   {"case": case, "form": form, "consents": consents, "allow_override": allow_override})
 
 
-@requires(Perm.REFERRAL_SEND)
+@referral_view(Perm.REFERRAL_SEND)
 @require_POST
-def referral_send(request: HttpRequest, pk: str) -> HttpResponse:
+def referral_send(request: HttpRequest, referral: Referral) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    referral = get_referral_for(membership, pk, Perm.REFERRAL_SEND)
     try:
         services.referral_send(referral=referral, by=membership,
                                override_reason=request.POST.get("override_reason", ""))
@@ -110,21 +109,15 @@ def referral_send(request: HttpRequest, pk: str) -> HttpResponse:
 # --- Both sides ----------------------------------------------------------------------------------
 
 
-def _side_perm(request: HttpRequest) -> Perm:
-    membership = request.membership  # type: ignore[attr-defined]
-    return Perm.REFERRAL_RESPOND if can(membership, Perm.REFERRAL_RESPOND) else Perm.REFERRAL_SEND
-
-
 def _refused(request: HttpRequest, referral: Referral, exc: ValidationError) -> HttpResponse:
     """An illegal or refused move: a clear message and a 409, never a silent success."""
     return render(request, "referrals/refused.html",
                   {"referral": referral, "errors": exc.messages}, status=409)
 
 
-@requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
-def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
+@referral_view(*EITHER_SIDE)
+def referral_detail(request: HttpRequest, referral: Referral) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    referral = get_referral_for(membership, pk, _side_perm(request))
     side = referral.side_of(membership)
     if side == Side.PARTNER:
         services.referral_snapshot_viewed(referral=referral, by=membership)
@@ -146,11 +139,10 @@ def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @keeps_work(form_on="referrals:referral-detail", untyped={"action"})
-@requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
+@referral_view(*EITHER_SIDE)
 @require_POST
-def referral_act(request: HttpRequest, pk: str) -> HttpResponse:
+def referral_act(request: HttpRequest, referral: Referral) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    referral = get_referral_for(membership, pk, _side_perm(request))
     form = ActionForm(request.POST)
     if not form.is_valid():
         return _refused(request, referral, ValidationError(_("Unknown action.")))
@@ -166,11 +158,10 @@ def referral_act(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @keeps_work(form_on="referrals:referral-detail")
-@requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
+@referral_view(*EITHER_SIDE)
 @require_POST
-def referral_note(request: HttpRequest, pk: str) -> HttpResponse:
+def referral_note(request: HttpRequest, referral: Referral) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    referral = get_referral_for(membership, pk, _side_perm(request))
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
@@ -182,11 +173,10 @@ def referral_note(request: HttpRequest, pk: str) -> HttpResponse:
     return render(request, "referrals/referral_note.html", {"referral": referral, "form": form}, status=400)
 
 
-@requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
-def referral_slip_pdf(request: HttpRequest, pk: str) -> HttpResponse:
+@referral_view(*EITHER_SIDE)
+def referral_slip_pdf(request: HttpRequest, referral: Referral) -> HttpResponse:
     """The printable referral slip (phiếu chuyển gửi): only the shared snapshot, never the case."""
     membership = request.membership  # type: ignore[attr-defined]
-    referral = get_referral_for(membership, pk, _side_perm(request))
     if referral.status == Status.DRAFT:
         return _refused(request, referral, ValidationError(_("A draft has no slip yet: send it first.")))
     services.referral_snapshot_viewed(referral=referral, by=membership, printed=True)

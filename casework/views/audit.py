@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from accounts.access import Perm, requires
+from accounts.access import Perm
 from accounts.models import Role
 from casework import services
-from casework.access import get_case_for
+from casework.access import case_view
 from casework.models import Case, CaseAccess
 from casework.pdf import display_name, render_case_summary
 
@@ -74,9 +74,8 @@ def access_sentence(access: CaseAccess) -> str:
     return str(sentence) % {"date": at.strftime("%d/%m/%Y"), "time": at.strftime("%H:%M"), "who": who}
 
 
-@requires(Perm.CASE_VIEW_ACCESS_LOG)
-def access_log(request: HttpRequest, pk: str) -> HttpResponse:
-    case = get_case_for(request.membership, pk, Perm.CASE_VIEW_ACCESS_LOG)
+@case_view(Perm.CASE_VIEW_ACCESS_LOG)
+def access_log(request: HttpRequest, case: Case) -> HttpResponse:
     accesses = case.accesses.select_related("user", "organisation").order_by("-at", "-pk")
     page = _page(request, accesses, ACCESS_LOG_PAGE_SIZE)
     rows = [
@@ -95,9 +94,8 @@ def access_log(request: HttpRequest, pk: str) -> HttpResponse:
     return render(request, "casework/access_log.html", {"case": case, "page": page, "rows": rows})
 
 
-@requires(Perm.CASE_VIEW_ACCESS_LOG)
-def survivor_access(request: HttpRequest, pk: str) -> HttpResponse:
-    case = get_case_for(request.membership, pk, Perm.CASE_VIEW_ACCESS_LOG)
+@case_view(Perm.CASE_VIEW_ACCESS_LOG)
+def survivor_access(request: HttpRequest, case: Case) -> HttpResponse:
     accesses = (
         CaseAccess.objects.for_survivor(case.survivor)
         .filter(case__in=Case.objects.visible_to(request.membership))
@@ -113,9 +111,8 @@ def survivor_access(request: HttpRequest, pk: str) -> HttpResponse:
     })
 
 
-@requires(Perm.CASE_VIEW)
-def case_summary_pdf(request: HttpRequest, pk: str) -> HttpResponse:
-    case = get_case_for(request.membership, pk, Perm.CASE_VIEW)
+@case_view(Perm.CASE_VIEW)
+def case_summary_pdf(request: HttpRequest, case: Case) -> HttpResponse:
     pdf = render_case_summary(case, printed_by=request.membership)
     services.access_record(case=case, by=request.membership, action=CaseAccess.Action.PRINT_SUMMARY,
                            what=gettext_noop("case summary (PDF)"))

@@ -8,7 +8,6 @@ phone numbers appear on the case page alone, and every view of that page is writ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -29,7 +28,7 @@ from accounts.access import Perm, can, requires
 from accounts.models import Organisation
 from accounts.unsaved import bound_data, keeps_work
 from casework import services
-from casework.access import get_case_for
+from casework.access import case_view
 from casework.forms_lifecycle import (
     CaseAssignForm,
     CaseCloseForm,
@@ -147,20 +146,18 @@ def _render_detail(
     })
 
 
-@requires(Perm.CASE_VIEW)
-def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
-    case = get_case_for(request.membership, pk, Perm.CASE_VIEW)  # type: ignore[attr-defined]
+@case_view(Perm.CASE_VIEW)
+def case_detail(request: HttpRequest, case: Case) -> HttpResponse:
     # The child-support-plan form lives here and posts to its own address; kept work comes back here.
     kept = bound_data(request, action=reverse("casework:support-plan-done", args=[case.pk]))
     return _render_detail(request, case, support_form=SupportPlanDoneForm(kept) if kept is not None else None)
 
 
 @keeps_work(form_on="casework:case-detail")
-@requires(Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
 @require_POST
-def support_plan_done(request: HttpRequest, pk: Any) -> HttpResponse:
+def support_plan_done(request: HttpRequest, case: Case) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    case = get_case_for(membership, pk, Perm.CASE_CHANGE)
     form = SupportPlanDoneForm(request.POST)
     if form.is_valid():
         try:
@@ -177,11 +174,10 @@ def support_plan_done(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @keeps_work()
-@requires(Perm.CASE_CLOSE)
+@case_view(Perm.CASE_CLOSE)
 @require_http_methods(["GET", "POST"])
-def case_close(request: HttpRequest, pk: Any) -> HttpResponse:
+def case_close(request: HttpRequest, case: Case) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    case = get_case_for(membership, pk, Perm.CASE_CLOSE)
     form = CaseCloseForm(bound_data(request), initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         if not case.can(Case.Action.CLOSE):
@@ -198,11 +194,10 @@ def case_close(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "casework/case_close.html", {"case": case, "form": form})
 
 
-@requires(Perm.CASE_CLOSE)
+@case_view(Perm.CASE_CLOSE)
 @require_POST
-def case_reopen(request: HttpRequest, pk: Any) -> HttpResponse:
+def case_reopen(request: HttpRequest, case: Case) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    case = get_case_for(membership, pk, Perm.CASE_CLOSE)
     if not case.can(Case.Action.REOPEN):
         messages.error(request, _("This case is already open. Nothing was changed."))
     else:
@@ -216,11 +211,10 @@ def case_reopen(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @keeps_work(untyped={"version"})
-@requires(Perm.CASE_REASSIGN)
+@case_view(Perm.CASE_REASSIGN)
 @require_http_methods(["GET", "POST"])
-def case_assign(request: HttpRequest, pk: Any) -> HttpResponse:
+def case_assign(request: HttpRequest, case: Case) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    case = get_case_for(membership, pk, Perm.CASE_REASSIGN)
     data = bound_data(request)
     if data is not None:
         form = CaseAssignForm(data, case=case)

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from accounts.access import Perm, requires
 from accounts.unsaved import bound_data, keeps_work
 from casework import services
-from casework.access import get_case_for
+from casework.access import case_view
 from casework.forms import SurvivorForm, add_service_errors
 from casework.models import INTAKE_ON_CLOSED_CASE, Case, IntakeStep, Survivor
 from casework.views.records import (
@@ -189,9 +189,8 @@ def _drop_pending(request: HttpRequest, token: str) -> None:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def intake_step(request: HttpRequest, pk: Any, step: str) -> HttpResponse:
-    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
+def intake_step(request: HttpRequest, case: Case, step: str) -> HttpResponse:
     if step not in STEP_HANDLERS:
         raise Http404
     if not case.can_continue_intake:

@@ -1,8 +1,8 @@
 """Forms that record or edit something inside a case: gate → form → service → redirect.
 
-Every view is declared with ``@requires(Perm.CASE_CHANGE)`` and reaches its case through
-``get_case_for`` (records through ``get_case_record_for``), so a case or record of another trusted
-address answers 404 and a role without the permission 403.
+Every view is declared with ``@case_view(Perm.CASE_CHANGE)`` (records inside a case with
+``@case_record_view``), which hands it the case, so a case or record of another trusted address answers
+404 and a role without the permission 403.
 
 Opening a form that shows saved confidential content counts as a read of the record and is logged
 with ``access_record(action=EDIT)``: the survivor form, an incident, the safety plan, a support or a
@@ -32,11 +32,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.access import Perm, requires
+from accounts.access import Perm
 from accounts.models import Membership
 from accounts.unsaved import bound_data, keeps_work
 from casework import risk, services
-from casework.access import get_case_for, get_case_record_for
+from casework.access import case_record_view, case_view
 from casework.forms import (
     ConsentForm,
     ConsentWithdrawForm,
@@ -115,9 +115,8 @@ def survivor_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> Surv
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def survivor_edit(request: HttpRequest, pk: Any) -> HttpResponse:
-    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
+def survivor_edit(request: HttpRequest, case: Case) -> HttpResponse:
     survivor = case.survivor
     form = survivor_form(request, bound_data(request), instance=survivor)
     result = submit(request, form, lambda data: services.survivor_update(
@@ -139,9 +138,8 @@ def submit_incident(request: HttpRequest, case: Case) -> Submitted:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def incident_create(request: HttpRequest, pk: Any) -> HttpResponse:
-    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
+def incident_create(request: HttpRequest, case: Case) -> HttpResponse:
     result = submit_incident(request, case)
     if result.saved:
         messages.success(request, _("Incident recorded. GBVIMS type: %(type)s.")
@@ -151,10 +149,8 @@ def incident_create(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def incident_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
-    case, incident = get_case_record_for(acting(request), Incident, case_pk=pk, pk=record_pk,
-                                         perm=Perm.CASE_CHANGE)
+@case_record_view(Perm.CASE_CHANGE, Incident)
+def incident_edit(request: HttpRequest, case: Case, incident: Incident) -> HttpResponse:
     saved_type = incident.get_gbv_type_display()
     form = IncidentForm(bound_data(request), instance=incident)
     result = submit(request, form, lambda data: services.incident_update(
@@ -206,9 +202,8 @@ def consent_context(case: Case) -> dict[str, Any]:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def consent_create(request: HttpRequest, pk: Any) -> HttpResponse:
-    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
+def consent_create(request: HttpRequest, case: Case) -> HttpResponse:
     result = submit_consent(request, case)
     if result.saved:
         return _to_case(case)
@@ -216,11 +211,9 @@ def consent_create(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def consent_withdraw(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
+@case_record_view(Perm.CASE_CHANGE, Consent)
+def consent_withdraw(request: HttpRequest, case: Case, consent: Consent) -> HttpResponse:
     """Confirm, then withdraw at once: from this moment the scope counts as not consented."""
-    case, consent = get_case_record_for(acting(request), Consent, case_pk=pk, pk=record_pk,
-                                        perm=Perm.CASE_CHANGE)
     form = ConsentWithdrawForm(bound_data(request))
     result = submit(request, form, lambda data: services.consent_withdraw(
         consent=consent, by=acting(request), on=data["withdrawn_on"]))
@@ -255,9 +248,8 @@ def _risk_messages(request: HttpRequest, assessment: RiskAssessment, raise_to: s
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def risk_create(request: HttpRequest, pk: Any) -> HttpResponse:
-    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
+def risk_create(request: HttpRequest, case: Case) -> HttpResponse:
     result = submit_risk(request, case)
     if result.saved:
         return _to_case(case)
@@ -265,9 +257,8 @@ def risk_create(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def safety_plan_edit(request: HttpRequest, pk: Any) -> HttpResponse:
-    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
+def safety_plan_edit(request: HttpRequest, case: Case) -> HttpResponse:
     plan = SafetyPlan.objects.filter(case=case).first()
     form = SafetyPlanForm(bound_data(request), plan=plan)
     result = submit(request, form, lambda data: services.safety_plan_save(
@@ -290,9 +281,8 @@ def submit_service(request: HttpRequest, case: Case) -> Submitted:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def service_create(request: HttpRequest, pk: Any) -> HttpResponse:
-    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
+def service_create(request: HttpRequest, case: Case) -> HttpResponse:
     result = submit_service(request, case)
     if result.saved:
         _saved(request)
@@ -301,10 +291,8 @@ def service_create(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
-    case, service = get_case_record_for(acting(request), SupportService, case_pk=pk, pk=record_pk,
-                                        perm=Perm.CASE_CHANGE)
+@case_record_view(Perm.CASE_CHANGE, SupportService)
+def service_edit(request: HttpRequest, case: Case, service: SupportService) -> HttpResponse:
     form = ServiceForm(bound_data(request), instance=service, address=case.trusted_address)
     result = submit(request, form, lambda data: services.service_update(
         service=service, by=acting(request), version=data["version"], **form.record_fields()))
@@ -316,9 +304,8 @@ def service_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def livelihood_create(request: HttpRequest, pk: Any) -> HttpResponse:
-    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
+def livelihood_create(request: HttpRequest, case: Case) -> HttpResponse:
     form = LivelihoodForm(bound_data(request))
     result = submit(request, form, lambda data: services.livelihood_record(
         case=case, by=acting(request), **form.record_fields()))
@@ -329,10 +316,8 @@ def livelihood_create(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpResponse:
-    case, support = get_case_record_for(acting(request), LivelihoodSupport, case_pk=pk, pk=record_pk,
-                                        perm=Perm.CASE_CHANGE)
+@case_record_view(Perm.CASE_CHANGE, LivelihoodSupport)
+def livelihood_edit(request: HttpRequest, case: Case, support: LivelihoodSupport) -> HttpResponse:
     form = LivelihoodForm(bound_data(request), instance=support)
     result = submit(request, form, lambda data: services.livelihood_update(
         support=support, by=acting(request), version=data["version"], **form.record_fields()))
@@ -347,9 +332,8 @@ def livelihood_edit(request: HttpRequest, pk: Any, record_pk: Any) -> HttpRespon
 
 
 @keeps_work()
-@requires(Perm.CASE_CHANGE)
-def note_create(request: HttpRequest, pk: Any) -> HttpResponse:
-    case = get_case_for(acting(request), pk, Perm.CASE_CHANGE)
+@case_view(Perm.CASE_CHANGE)
+def note_create(request: HttpRequest, case: Case) -> HttpResponse:
     form = NoteForm(bound_data(request))
     if submit(request, form, lambda data: services.note_add(case=case, by=acting(request), text=data["text"])).saved:
         messages.success(request, _("Note added."))
