@@ -37,6 +37,7 @@ from casework.fields import (
 )
 from casework.gbv import GBVType
 from casework.risk import RiskLevel
+from core.labels import field_label
 
 
 class AuditedQuerySet(EncryptedQuerySet):
@@ -213,7 +214,7 @@ class Survivor(SealedConstraintsMixin, Versioned):
         return self.code
 
     def age_on(self, day: dt.date) -> int | None:
-        born = self.date_of_birth
+        born: dt.date | None = self.date_of_birth
         if born:
             return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
         if self.birth_year:
@@ -538,7 +539,7 @@ class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
 
     @property
     def legal_harms(self) -> list[str]:
-        return [str(self._meta.get_field(f).verbose_name)
+        return [field_label(self, f)
                 for f in ("harm_physical", "harm_mental", "harm_sexual", "harm_economic") if getattr(self, f)]
 
     def clean(self) -> None:

@@ -45,6 +45,7 @@ from casework.models import (
     Survivor,
     YesNoUnknown,
 )
+from core.labels import field_label
 from core.statements import bound_values
 from indicators.periods import Period
 from indicators.queryspecs import (
@@ -134,17 +135,12 @@ OUTCOMES = ("sent", "accepted", "completed", "declined", "expired", "other")
 WAITING_OR_WITHDRAWN = Q(accepted_at__isnull=True) & ~Q(status__in=[Status.DECLINED, Status.EXPIRED])
 
 
-def _verbose_name(field: Any) -> str:
-    return str(field.verbose_name)
-
-
 def dimension_labels() -> dict[str, list[tuple[str, str]]]:
     """(value, label) of every category the report breaks figures down by, in display order."""
-    incident = Incident._meta
     return {
         "gbv": [(str(value), str(label)) for value, label in GBVType.choices],
-        "harm": [(key, _verbose_name(incident.get_field(field))) for key, field in HARMS],
-        "ctx": [(name, _verbose_name(incident.get_field(name))) for name in CONTEXTS],
+        "harm": [(key, field_label(Incident, field)) for key, field in HARMS],
+        "ctx": [(name, field_label(Incident, name)) for name in CONTEXTS],
         "sex": [(str(value), str(label)) for value, label in Sex.choices],
         "age": [(str(value), str(label)) for value, label in AgeBand.choices],
         "eth": [(str(value), str(label)) for value, label in Ethnicity.choices],
