@@ -53,6 +53,18 @@ class AuditedQuerySet(EncryptedQuerySet):
         )
 
 
+class Recorded(models.Model):
+    """A record of what was done for a case: who recorded it and when, read through the audited manager."""
+
+    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
 class Versioned(models.Model):
     """Optimistic concurrency: a form carries the version it was read at; a stale save is refused."""
 
@@ -446,7 +458,7 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 # --- Incident ------------------------------------------------------------------------------------
 
 
-class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
+class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned, Recorded):
     class PlaceType(models.TextChoices):
         HOME = "home", _("Her home")
         PERPETRATOR_HOME = "perpetrator_home", _("The perpetrator's home")
@@ -513,11 +525,8 @@ class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     previously_reported = models.BooleanField(_("reported elsewhere before"), default=False)
     first_reported_on = models.DateField(_("date first reported"), null=True, blank=True)
     narrative = EncryptedTextField(_("what happened"), max_length=20_000, blank=True)
-    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("incident")
@@ -678,7 +687,7 @@ class SafetyPlan(SealedConstraintsMixin, Versioned):
 # --- Support -------------------------------------------------------------------------------------
 
 
-class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
+class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned, Recorded):
     class Kind(models.TextChoices):
         SHELTER = "shelter", _("Temporary shelter stay")
         COUNSELLING = "counselling", _("Counselling")
@@ -698,11 +707,8 @@ class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     nights = models.PositiveSmallIntegerField(_("nights"), null=True, blank=True, editable=False)
     amount_vnd = models.PositiveBigIntegerField(_("amount (VND)"), null=True, blank=True)
     notes = EncryptedTextField(_("notes"), max_length=5000, blank=True)
-    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("support given")
@@ -749,7 +755,7 @@ class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
         return None
 
 
-class LivelihoodSupport(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
+class LivelihoodSupport(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned, Recorded):
     class SupportType(models.TextChoices):
         VOCATIONAL = "vocational", _("Vocational training")
         START_UP = "start_up", _("Start-up capital")
@@ -785,11 +791,8 @@ class LivelihoodSupport(PlacedConstraintsMixin, SealedConstraintsMixin, Versione
     outcome = models.CharField(_("outcome at follow-up"), max_length=12, choices=Outcome.choices, blank=True)
     followed_up_on = models.DateField(_("follow-up date"), null=True, blank=True)
     notes = EncryptedTextField(_("notes"), max_length=5000, blank=True)
-    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("livelihood support")
