@@ -19,9 +19,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.http import Http404
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from accounts.models import AccountLink, User
 
 M = TypeVar("M", bound=models.Model)
+QS = TypeVar("QS", bound=models.QuerySet[Any])
 
 
 class Perm(enum.StrEnum):
@@ -254,7 +255,8 @@ def get_grant_for(membership: Membership | None, pk: Any) -> Membership:
     grant = visible_or_404(
         grants_in_scope(membership).select_related("user", "organisation__area", "requested_by"), pk
     )
-    if not may_confirm_grant(membership, grant, own_confirmer_exists=grant.has_own_confirmer):
+    own = grant.has_own_confirmer  # type: ignore[attr-defined]  # annotated by grants_in_scope
+    if not may_confirm_grant(membership, grant, own_confirmer_exists=own):
         raise PermissionDenied
     return grant
 
@@ -344,7 +346,7 @@ def require(membership: Membership | None, perm: Perm, obj: models.Model | None 
         raise PermissionDenied
 
 
-def objects_for(membership: Membership | None, perm: Perm, queryset: models.QuerySet[M]) -> models.QuerySet[M]:
+def objects_for(membership: Membership | None, perm: Perm, queryset: QS) -> QS:
     """The rows of ``queryset`` on which ``membership`` may do ``perm``, filtered in the database.
 
     Reads guardian's direct foreign-key permission model for the queryset's model (one join, indexed),
@@ -354,13 +356,15 @@ def objects_for(membership: Membership | None, perm: Perm, queryset: models.Quer
         return queryset.none()
     assert membership is not None
     # Direct foreign-key permission models only (see STYLE.md): one indexed join, no generic pk casts.
-    perm_model = get_group_obj_perms_model(queryset.model)
+    # guardian's signature names an instance; it takes the model class as well.
+    perm_model: Any = get_group_obj_perms_model(cast(Any, queryset.model))
     rows = perm_model.objects.filter(
         group_id=membership.organisation.group_id,
         permission__codename=perm.codename,
         permission__content_type__app_label=queryset.model._meta.app_label,
     )
-    return queryset.filter(pk__in=rows.values("content_object_id"))
+    filtered: QS = queryset.filter(pk__in=rows.values("content_object_id"))
+    return filtered
 
 
 def get_object_for(
@@ -385,7 +389,7 @@ def visible_or_404(visible: models.QuerySet[M], pk: Any) -> M:
     try:
         return visible.get(pk=pk)
     # A malformed id is as unknown as a missing one.
-    except (visible.model.DoesNotExist, ValidationError, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValidationError, ValueError, TypeError):
         raise Http404 from None
 
 

@@ -753,57 +753,75 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(argv)
-    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+def write_json(path: Path, figures: dict[str, Any]) -> None:
+    """The figures as JSON, for comparing runs (dates and decimals as text)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str))
+
+
+def run_bench(measure: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a bench; a refusal (no database, a wrong setting) is one line on stderr and exit code 2."""
     try:
-        url = prepare_environment(bench_database_url())
-        ensure_database(url, reset=args.reset, say=say)
-
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        say("Migrating")
-        call_command("migrate", verbosity=0)
-        layout = fill(cases=args.cases, addresses=args.addresses, heavy=args.heavy, batch=args.batch,
-                      workers=args.workers, say=say)
-        say(f"Fill: {layout.filled_now:,} cases written in {_duration(layout.fill_seconds)}")
-        if args.fill_only:
-            return 0
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        say("Measuring encryption")
-        crypto = measure_crypto(layout, survivors=args.survivors)
-        pages: list[PageFigure] = []
-        if not args.no_pages:
-            say("Measuring pages")
-            pages = measure_pages(layout, repeats=args.requests)
-        print(table(layout, pages, crypto))
-        facts = machine()
-        print(f"\nMachine: {facts['cpus']} CPUs, {facts['memory']}, PostgreSQL {facts['postgresql']}, "
-              f"Python {facts['python']}; load average after measuring: {facts['load_average_1_5_15_min']}")
-        if args.explain:
-            for page in pages:
-                if page.slowest_sql:
-                    print(f"\n--- {page.label}: slowest query ({page.slowest_sql_ms:.1f} ms)")
-                    print(f"{page.slowest_sql}\n")
-                    print(explain(page.slowest_sql))
-        if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps({
-                "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": facts,
-                "cases": layout.total_cases, "typical_cases": layout.typical_cases,
-                "heavy_cases": layout.heavy_cases, "fill_seconds": layout.fill_seconds,
-                "filled_now": layout.filled_now,
-                "pages": [asdict(p) for p in pages], "crypto": asdict(crypto),
-            }, indent=2, ensure_ascii=False))
-        return 0
+        return measure(args)
     except BenchError as error:
-        say(f"error: {error}")
+        stderr_say(f"error: {error}")
         return 2
+
+
+def stderr_say(message: str) -> None:
+    """Progress for the person running the bench (stdout carries the figures)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_bench(_measure, _parse(argv))
+
+
+def _measure(args: argparse.Namespace) -> int:
+    say = stderr_say
+    url = prepare_environment(bench_database_url())
+    ensure_database(url, reset=args.reset, say=say)
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    say("Migrating")
+    call_command("migrate", verbosity=0)
+    layout = fill(cases=args.cases, addresses=args.addresses, heavy=args.heavy, batch=args.batch,
+                  workers=args.workers, say=say)
+    say(f"Fill: {layout.filled_now:,} cases written in {_duration(layout.fill_seconds)}")
+    if args.fill_only:
+        return 0
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    say("Measuring encryption")
+    crypto = measure_crypto(layout, survivors=args.survivors)
+    pages: list[PageFigure] = []
+    if not args.no_pages:
+        say("Measuring pages")
+        pages = measure_pages(layout, repeats=args.requests)
+    print(table(layout, pages, crypto))
+    facts = machine()
+    print(f"\nMachine: {facts['cpus']} CPUs, {facts['memory']}, PostgreSQL {facts['postgresql']}, "
+          f"Python {facts['python']}; load average after measuring: {facts['load_average_1_5_15_min']}")
+    if args.explain:
+        for page in pages:
+            if page.slowest_sql:
+                print(f"\n--- {page.label}: slowest query ({page.slowest_sql_ms:.1f} ms)")
+                print(f"{page.slowest_sql}\n")
+                print(explain(page.slowest_sql))
+    if args.json:
+        write_json(args.json, {
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": facts,
+            "cases": layout.total_cases, "typical_cases": layout.typical_cases,
+            "heavy_cases": layout.heavy_cases, "fill_seconds": layout.fill_seconds,
+            "filled_now": layout.filled_now,
+            "pages": [asdict(p) for p in pages], "crypto": asdict(crypto),
+        })
+    return 0
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import random
 import statistics
@@ -47,6 +46,9 @@ from bench.casework import (
     fill,
     machine,
     prepare_environment,
+    run_bench,
+    stderr_say,
+    write_json,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/diachi_bench_indicators"
@@ -990,64 +992,55 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(argv)
-    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    try:
-        url = prepare_environment(
-            bench_database_url({"DATABASE_URL": os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL})
-        )
-        ensure_database(url, reset=False, say=say)
+    return run_bench(_measure, _parse(argv))
 
-        import django
-        from django.core.management import call_command
 
-        django.setup()
-        say("Migrating")
-        call_command("migrate", verbosity=0)
-        layout = fill(cases=args.cases, addresses=args.addresses, workers=args.workers, say=say)
-        extras = fill_extras(say=say)
-        say(
-            f"Extras: {extras.services:,} services, {extras.livelihood:,} livelihood, {extras.referrals:,} "
-            f"referrals added in {extras.seconds:.0f} s"
-        )
-        if args.fill_only:
-            return 0
-        from django.db import connection
+def _measure(args: argparse.Namespace) -> int:
+    say = stderr_say
+    url = prepare_environment(
+        bench_database_url({"DATABASE_URL": os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL})
+    )
+    ensure_database(url, reset=False, say=say)
 
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        say("Measuring")
-        figures = measure(repeats=args.repeats, period_code=args.period, live=args.live, clients=args.clients)
-        print(table(figures))
-        facts = machine()
-        print(
-            f"\nMachine: {facts['cpus']} CPUs, {facts['memory']}, PostgreSQL {facts['postgresql']}, "
-            f"Python {facts['python']}; load average after measuring: {facts['load_average_1_5_15_min']}"
-        )
-        if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(
-                json.dumps(
-                    {
-                        "date": dt.datetime.now().isoformat(timespec="seconds"),
-                        "machine": facts,
-                        "cases": figures["cases"],
-                        "period": figures["period"],
-                        "check": figures.get("check"),
-                        "withdrawals": figures["withdrawals"],
-                        "throughput": figures["throughput"],
-                        "timings": [asdict(t) for t in figures["timings"]],
-                        "layout_cases": layout.total_cases,
-                    },
-                    indent=2,
-                    ensure_ascii=False,
-                    default=str,
-                )
-            )
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    say("Migrating")
+    call_command("migrate", verbosity=0)
+    layout = fill(cases=args.cases, addresses=args.addresses, workers=args.workers, say=say)
+    extras = fill_extras(say=say)
+    say(
+        f"Extras: {extras.services:,} services, {extras.livelihood:,} livelihood, {extras.referrals:,} "
+        f"referrals added in {extras.seconds:.0f} s"
+    )
+    if args.fill_only:
         return 0
-    except BenchError as error:
-        say(f"error: {error}")
-        return 2
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    say("Measuring")
+    figures = measure(repeats=args.repeats, period_code=args.period, live=args.live, clients=args.clients)
+    print(table(figures))
+    facts = machine()
+    print(
+        f"\nMachine: {facts['cpus']} CPUs, {facts['memory']}, PostgreSQL {facts['postgresql']}, "
+        f"Python {facts['python']}; load average after measuring: {facts['load_average_1_5_15_min']}"
+    )
+    if args.json:
+        write_json(args.json, {
+            "date": dt.datetime.now().isoformat(timespec="seconds"),
+            "machine": facts,
+            "cases": figures["cases"],
+            "period": figures["period"],
+            "check": figures.get("check"),
+            "withdrawals": figures["withdrawals"],
+            "throughput": figures["throughput"],
+            "timings": [asdict(t) for t in figures["timings"]],
+            "layout_cases": layout.total_cases,
+        })
+    return 0
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ def encrypted_fields(model: type[models.Model]) -> list[EncryptedField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedField)]
 
 
-class EncryptedField(models.Field):
+class EncryptedField(models.Field[Any, Any]):
     """Base of every encrypted field: a text column holding ``enc.v1.<kid>.<payload>`` tokens.
 
     Subclasses convert between their Python value and the plaintext string with
@@ -157,7 +157,7 @@ class EncryptedField(models.Field):
 
     # --- binding ----------------------------------------------------------------------------
 
-    def _binding_target(self) -> tuple[type[models.Model], models.Field]:
+    def _binding_target(self) -> tuple[type[models.Model], models.Field[Any, Any]]:
         """(model whose label binds the value, field holding the bound row id) for this field's model.
 
         For a django-simple-history model that is the original model and the historical copy of its
@@ -166,7 +166,9 @@ class EncryptedField(models.Field):
         model = self.model
         origin = getattr(model, "instance_type", None)
         if isinstance(origin, type) and issubclass(origin, models.Model) and origin is not model:
-            return origin, model._meta.get_field(origin._meta.pk.attname)
+            copied_pk = model._meta.get_field(origin._meta.pk.attname)
+            assert isinstance(copied_pk, models.Field)
+            return origin, copied_pk
         return model, model._meta.pk
 
     @property
@@ -268,7 +270,8 @@ class EncryptedField(models.Field):
 
     def _check_encryption_options(self) -> list[checks.CheckMessage]:
         errors: list[checks.CheckMessage] = []
-        if self.primary_key or self.unique or self.db_index:
+        # db_index is Django's attribute, missing from django-stubs' Field.
+        if self.primary_key or self.unique or getattr(self, "db_index", False):
             errors.append(checks.Error(
                 "Encrypted fields cannot be a primary key, unique or indexed: every encryption of the "
                 "same value differs.",
@@ -302,11 +305,11 @@ class EncryptedTextField(EncryptedField):
             return value
         return str(value)
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
         defaults: dict[str, Any] = {"max_length": self.max_length}
         if not self.choices:
             defaults["widget"] = forms.Textarea
-        return super().formfield(**{**defaults, **kwargs})
+        return super().formfield(form_class, choices_form_class, **{**defaults, **kwargs})
 
 
 class EncryptedDateField(EncryptedField):
@@ -340,18 +343,18 @@ class EncryptedDateField(EncryptedField):
                                              params={"value": value})
         return parsed
 
-    def to_plaintext(self, value: Any) -> str:
+    def to_plaintext(self, value: datetime.date) -> str:
         return value.isoformat()
 
     def from_plaintext(self, text: str) -> datetime.date:
         return datetime.date.fromisoformat(text)
 
     def value_to_string(self, obj: models.Model) -> str:
-        value = self.value_from_object(obj)
+        value: datetime.date | None = self.value_from_object(obj)
         return "" if value is None else value.isoformat()
 
-    def formfield(self, **kwargs: Any) -> Any:
-        return super().formfield(**{"form_class": forms.DateField, **kwargs})
+    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
+        return super().formfield(form_class or forms.DateField, choices_form_class, **kwargs)
 
 
 # --- Queryset guard -----------------------------------------------------------------------------

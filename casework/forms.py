@@ -43,6 +43,7 @@ from casework.models import (
 )
 from casework.normalise import InvalidPhoneNumber, normalise_phone
 from core.forms import EARLIEST_YEAR, VERBATIM, DateField
+from core.labels import field_label
 
 # More than any real support payment; keeps a typo of extra zeros out of the statistics.
 MAX_AMOUNT_VND = 10**12
@@ -113,7 +114,7 @@ class PhoneField(forms.CharField):
 
 def _label(model: type[models.Model], name: str) -> Any:
     """The model field's own (translated) name, capitalised as Django does for model form labels."""
-    return capfirst(model._meta.get_field(name).verbose_name)
+    return capfirst(field_label(model, name))
 
 
 def yes_no_field(question: Any, *, required: bool = False) -> forms.ChoiceField:
@@ -160,7 +161,12 @@ class FieldsetsMixin:
         return sections
 
 
-class VersionedModelForm(FieldsetsMixin, forms.ModelForm):
+def _allow_future(field: forms.Field) -> None:
+    assert isinstance(field, DateField)
+    field.allow_future = True
+
+
+class VersionedModelForm(FieldsetsMixin, forms.ModelForm[Any]):
     """An edit form carries the version it was read at; a create form has no version field."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=True)
@@ -180,7 +186,7 @@ class VersionedModelForm(FieldsetsMixin, forms.ModelForm):
 
     def record_fields(self) -> dict[str, Any]:
         """The cleaned values the service takes as ``**fields``."""
-        return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        return {name: self.cleaned_data[name] for name in self._meta.fields or () if name in self.cleaned_data}
 
 
 # Every field already says autocomplete="off" (core/forms.py); names of people and places are also
@@ -238,7 +244,9 @@ class SurvivorForm(VersionedModelForm):
     def __init__(self, *args: Any, province: AdminUnit | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         communes = AdminUnit.objects.filter(level=AdminUnit.Level.COMMUNE)
-        self.fields["commune"].queryset = communes.within(province) if province else communes.none()
+        commune = self.fields["commune"]
+        assert isinstance(commune, forms.ModelChoiceField)
+        commune.queryset = communes.within(province) if province else communes.none()
         if self.instance._state.adding:
             self.fields["sex"].initial = "female"
         self.fields["birth_year"].widget.attrs.update(
@@ -251,7 +259,8 @@ class SurvivorForm(VersionedModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         born, year, age = data.get("date_of_birth"), data.get("birth_year"), data.get("estimated_age")
         if born and not year:
             year = data["birth_year"] = born.year
@@ -304,7 +313,8 @@ class IncidentForm(VersionedModelForm):
             self.fields[f"q_{key}"] = field
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for key in gbv.ANSWER_KEYS:
             answer = data.get(f"q_{key}")
             if answer == YES:
@@ -423,10 +433,11 @@ class ServiceForm(VersionedModelForm):
     def __init__(self, *args: Any, address: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         provider = self.fields["provider"]
+        assert isinstance(provider, forms.ModelChoiceField)
         provider.queryset = provider_choices(address)
         provider.empty_label = None
         # A planned check-out may lie ahead (the model allows up to 60 days).
-        self.fields["check_out"].allow_future = True
+        _allow_future(self.fields["check_out"])
         if self.instance._state.adding:
             provider.initial = address.pk
             self.fields["provided_on"].initial = timezone.localdate()
@@ -460,7 +471,7 @@ class LivelihoodForm(VersionedModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A support may be planned to end later; a start and a follow-up are things that happened.
-        self.fields["ended_on"].allow_future = True
+        _allow_future(self.fields["ended_on"])
         if self.instance._state.adding:
             self.fields["amount_vnd"].initial = 0
             self.fields["started_on"].initial = timezone.localdate()

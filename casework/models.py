@@ -37,6 +37,7 @@ from casework.fields import (
 )
 from casework.gbv import GBVType
 from casework.risk import RiskLevel
+from core.labels import field_label
 
 
 class AuditedQuerySet(EncryptedQuerySet):
@@ -50,6 +51,18 @@ class AuditedQuerySet(EncryptedQuerySet):
         return super().bulk_write_refusal(operation) or ValidationError(
             f"{operation} is refused on {self.model._meta.label}: it would skip the audit history."
         )
+
+
+class Recorded(models.Model):
+    """A record of what was done for a case: who recorded it and when, read through the audited manager."""
+
+    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
 
 
 class Versioned(models.Model):
@@ -213,7 +226,7 @@ class Survivor(SealedConstraintsMixin, Versioned):
         return self.code
 
     def age_on(self, day: dt.date) -> int | None:
-        born = self.date_of_birth
+        born: dt.date | None = self.date_of_birth
         if born:
             return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
         if self.birth_year:
@@ -445,7 +458,7 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 # --- Incident ------------------------------------------------------------------------------------
 
 
-class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
+class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned, Recorded):
     class PlaceType(models.TextChoices):
         HOME = "home", _("Her home")
         PERPETRATOR_HOME = "perpetrator_home", _("The perpetrator's home")
@@ -512,11 +525,8 @@ class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     previously_reported = models.BooleanField(_("reported elsewhere before"), default=False)
     first_reported_on = models.DateField(_("date first reported"), null=True, blank=True)
     narrative = EncryptedTextField(_("what happened"), max_length=20_000, blank=True)
-    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("incident")
@@ -538,7 +548,7 @@ class Incident(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
 
     @property
     def legal_harms(self) -> list[str]:
-        return [str(self._meta.get_field(f).verbose_name)
+        return [field_label(self, f)
                 for f in ("harm_physical", "harm_mental", "harm_sexual", "harm_economic") if getattr(self, f)]
 
     def clean(self) -> None:
@@ -677,7 +687,7 @@ class SafetyPlan(SealedConstraintsMixin, Versioned):
 # --- Support -------------------------------------------------------------------------------------
 
 
-class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
+class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned, Recorded):
     class Kind(models.TextChoices):
         SHELTER = "shelter", _("Temporary shelter stay")
         COUNSELLING = "counselling", _("Counselling")
@@ -697,11 +707,8 @@ class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
     nights = models.PositiveSmallIntegerField(_("nights"), null=True, blank=True, editable=False)
     amount_vnd = models.PositiveBigIntegerField(_("amount (VND)"), null=True, blank=True)
     notes = EncryptedTextField(_("notes"), max_length=5000, blank=True)
-    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("support given")
@@ -748,7 +755,7 @@ class SupportService(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
         return None
 
 
-class LivelihoodSupport(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned):
+class LivelihoodSupport(PlacedConstraintsMixin, SealedConstraintsMixin, Versioned, Recorded):
     class SupportType(models.TextChoices):
         VOCATIONAL = "vocational", _("Vocational training")
         START_UP = "start_up", _("Start-up capital")
@@ -784,11 +791,8 @@ class LivelihoodSupport(PlacedConstraintsMixin, SealedConstraintsMixin, Versione
     outcome = models.CharField(_("outcome at follow-up"), max_length=12, choices=Outcome.choices, blank=True)
     followed_up_on = models.DateField(_("follow-up date"), null=True, blank=True)
     notes = EncryptedTextField(_("notes"), max_length=5000, blank=True)
-    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+", null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
-    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("livelihood support")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from core.labels import field_label
 from core.pdf import render_pdf
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def _display(obj: Any, name: str) -> str:
 
 def _facts(obj: Any, names: tuple[str, ...]) -> list[tuple[str, str]]:
     """(label, value) rows, labelled with the fields' own (translated) names."""
-    return [(capfirst(obj._meta.get_field(name).verbose_name), _display(obj, name)) for name in names]
+    return [(capfirst(field_label(obj, name)), _display(obj, name)) for name in names]
 
 
 SURVIVOR_FIELDS = ("full_name", "other_names", "date_of_birth", "birth_year", "sex", "ethnicity",
@@ -74,7 +75,7 @@ def case_summary_context(
     incidents = []
     for incident in case.incidents.all():
         marks = [*incident.legal_harms,
-                 *(str(Incident._meta.get_field(name).verbose_name) for name in INCIDENT_FLAGS
+                 *(field_label(Incident, name) for name in INCIDENT_FLAGS
                    if getattr(incident, name))]
         incidents.append({"facts": _facts(incident, INCIDENT_FIELDS), "marks": marks,
                           "text": incident.narrative})
@@ -95,7 +96,7 @@ def case_summary_context(
         "case_facts": _facts(case, CASE_FIELDS),
         "volunteers": [display_name(m.user) for m in case.assigned_volunteers.select_related("user")],
         "incidents": incidents,
-        "consent_labels": [capfirst(Consent._meta.get_field(name).verbose_name) for name in CONSENT_FIELDS],
+        "consent_labels": [capfirst(field_label(Consent, name)) for name in CONSENT_FIELDS],
         "consents": [[_display(c, name) for name in CONSENT_FIELDS] for c in case.consents.all()],
         "risk_assessments": risk_assessments,
         "safety_plan": safety_plan,

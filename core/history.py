@@ -17,5 +17,5 @@ if TYPE_CHECKING:
 def stamp(obj: models.Model, *, user: AbstractBaseUser | None, reason: str) -> None:
     """Record ``user`` (None: the system — a scheduled job, the console) and ``reason`` in the history
     row that the next ``obj.save()`` writes."""
-    obj._history_user = user  # type: ignore[attr-defined]  # read when simple-history writes the row
-    obj._change_reason = reason  # type: ignore[attr-defined]  # read when simple-history writes the row
+    # The two attributes simple-history reads when it writes the row (not declared on the model).
+    vars(obj).update(_history_user=user, _change_reason=reason)

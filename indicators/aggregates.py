@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from django.db import models
@@ -44,6 +45,7 @@ from casework.models import (
     Survivor,
     YesNoUnknown,
 )
+from core.labels import field_label
 from core.statements import bound_values
 from indicators.periods import Period
 from indicators.queryspecs import (
@@ -135,11 +137,10 @@ WAITING_OR_WITHDRAWN = Q(accepted_at__isnull=True) & ~Q(status__in=[Status.DECLI
 
 def dimension_labels() -> dict[str, list[tuple[str, str]]]:
     """(value, label) of every category the report breaks figures down by, in display order."""
-    incident = Incident._meta
     return {
         "gbv": [(str(value), str(label)) for value, label in GBVType.choices],
-        "harm": [(key, str(incident.get_field(field).verbose_name)) for key, field in HARMS],
-        "ctx": [(name, str(incident.get_field(name).verbose_name)) for name in CONTEXTS],
+        "harm": [(key, field_label(Incident, field)) for key, field in HARMS],
+        "ctx": [(name, field_label(Incident, name)) for name in CONTEXTS],
         "sex": [(str(value), str(label)) for value, label in Sex.choices],
         "age": [(str(value), str(label)) for value, label in AgeBand.choices],
         "eth": [(str(value), str(label)) for value, label in Ethnicity.choices],
@@ -173,7 +174,7 @@ def counted_cases() -> models.QuerySet[Case]:
 
 
 
-def statistics_case(consent: Consent) -> int | None:
+def statistics_case(consent: Consent) -> uuid.UUID | None:
     """The case whose consent to anonymised statistics this is; None for any other kind of consent."""
     return consent.case_id if consent.scope == Consent.Scope.STATISTICS else None
 
@@ -209,11 +210,11 @@ def survivor_specs() -> list[Spec]:
     rows |= {str(RowKey("age", value)): Q(age_band=value) for value in AgeBand.values}
     rows |= {str(RowKey("dis", value)): Q(survivor__disability=value) for value in YesNoUnknown.values}
     rows[str(RowKey("eth", MINORITY))] = ~Q(survivor__ethnicity__in=NOT_MINORITY)
-    common = {"queryset": counted_cases(), "date": "opened_on", "path": CASE_PATH}
+    common = partial(Spec, queryset=counted_cases(), date="opened_on", path=CASE_PATH)
     return [
-        Spec(**common, row="sv", per_row=True,
+        common(row="sv", per_row=True,
              measures=per_row(rows, lambda condition: persons(condition=condition))),
-        Spec(**common, group="survivor__ethnicity", row="eth", measures=persons()),
+        common(group="survivor__ethnicity", row="eth", measures=persons()),
     ]
 
 
@@ -226,7 +227,8 @@ def survivor_series(area: AdminUnit, period: Period) -> Tallies:
     each sub-period's own total, counted as its own report counts it."""
     everyone = survivor_specs()[0]
     return {
-        TallyKey(child.code, area.path): count_one(everyone, area, child, children=False).get(("all", area.path), {})
+        TallyKey(child.code, area.path):
+            count_one(everyone, area, child, children=False).get(TallyKey("all", area.path), {})
         for child in period.children()
     }
 
@@ -305,7 +307,7 @@ def referral_specs() -> list[Spec]:
     """People referred by partner kind (per area), and for the area as a whole the referrals, their
     outcomes, the median hours to acceptance and the number of partners; and referrals by service."""
     referrals = Referral.objects.filter(consented("case_id")).exclude(status=Status.DRAFT)
-    common = {"queryset": referrals, "date": "sent_at", "is_datetime": True, "path": f"case__{CASE_PATH}"}
+    common = partial(Spec, queryset=referrals, date="sent_at", is_datetime=True, path=f"case__{CASE_PATH}")
     rows: dict[str, Q | None] = {"all": None}
     rows |= {str(RowKey("partner", kind)): Q(partner_kind=kind) for kind in PARTNER_KINDS}
 
@@ -313,9 +315,9 @@ def referral_specs() -> list[Spec]:
         return persons("case__", condition)
 
     return [
-        Spec(**common, row="rf", per_row=True, measures=per_row(rows, _referral_measures),
+        common(row="rf", per_row=True, measures=per_row(rows, _referral_measures),
              child_measures=per_row(rows, people)),
-        Spec(**common, group="services__service", row="service", by_child=False,
+        common(group="services__service", row="service", by_child=False,
              measures={**persons("case__"), "referrals": Count("pk", distinct=True)}),
     ]
 
@@ -397,9 +399,10 @@ def person_grouped(
     ``kind`` and ``depth`` (:func:`core.statements.bound_values`)."""
     keys = group_keys(spec)
 
-    def build(case: Any) -> models.QuerySet:
+    def build(case: Any) -> models.QuerySet[Any]:
         placed = placed_in(of_person(spec, case), kind=kind, depth=depth)
-        return placed.values(*keys).annotate(**spec.measures).order_by()
+        rows: models.QuerySet[Any] = placed.values(*keys).annotate(**spec.measures).order_by()
+        return rows
 
     rows = bound_values(statement, build, case_id, field=Case._meta.pk, placeholder=NO_CASE)
     yield from snapshot_cells(spec, kind, keys, rows, {})
@@ -411,7 +414,7 @@ def person_grouped(
 def _existing_addresses(period: Period) -> models.QuerySet[Organisation]:
     """Trusted addresses working at some time in the period: established by its end, and active now or
     deactivated (per the organisation's history) after it started."""
-    history = Organisation.history.model  # type: ignore[attr-defined]
+    history = Organisation.history.model
     start, _end = bounds(period)
     last_active = Subquery(
         history.objects.filter(id=OuterRef("pk"), is_active=True)

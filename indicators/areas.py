@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import Perm, role_allows
-from accounts.models import AdminUnit, Membership
+from accounts.models import AdminUnit, AdminUnitQuerySet, Membership
 from indicators.models import REPORTING_LEVELS
 
 
@@ -32,7 +32,7 @@ def scope_of(membership: Membership | None) -> AdminUnit | None:
     return area if area.level in REPORTING_LEVELS else None
 
 
-def reportable(scope: AdminUnit):  # type: ignore[no-untyped-def]
+def reportable(scope: AdminUnit) -> AdminUnitQuerySet:
     return AdminUnit.objects.within(scope).filter(level__in=REPORTING_LEVELS)
 
 
@@ -51,7 +51,7 @@ def parse(raw: object, membership: Membership | None) -> AdminUnit:
     """The unit for an area key the member may report on, or :class:`InvalidArea`."""
     scope = scope_of(membership)
     text = str(raw or "").strip()
-    unit = None
+    unit: AdminUnit | None = None
     if scope is not None and text and len(text) <= 20:
         level = {"p": AdminUnit.Level.PROVINCE, "d": AdminUnit.Level.DISTRICT, "c": AdminUnit.Level.COMMUNE}
         if text[0] in level:

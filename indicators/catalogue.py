@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 class Unit(enum.StrEnum):
@@ -244,5 +245,5 @@ def get(code: str) -> Indicator:
         raise UnknownIndicator(code) from None
 
 
-def target_choices() -> list[tuple[str, str]]:
+def target_choices() -> list[tuple[str, StrOrPromise]]:
     return [(i.code, format_lazy("{} · {}", i.code, i.name)) for i in INDICATORS if i.targetable]

@@ -41,6 +41,7 @@ import enum
 import hashlib
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 # The largest change the perturbation makes to a count. Printed in the rule, and known to any reader.
 MAX_PERTURBATION = 2
@@ -118,6 +119,10 @@ def magnitude_factor(key: int, measure: str) -> float:
     return 1 + MAGNITUDE_SHARE * (2 * cell_key(key, f"magnitude:{measure}") / 255 - 1)
 
 
+# Whatever names a figure: a report cell, a test's label.
+CellKey = TypeVar("CellKey", bound=Hashable)
+
+
 def protect_one(cell: Cell, *, k: int) -> Protected:
     """The rule for one figure on its own; :func:`protect` adds the figures hidden with others."""
     if cell.kind is Kind.PUBLIC or cell.value is None:
@@ -138,8 +143,8 @@ def protect_one(cell: Cell, *, k: int) -> Protected:
 
 
 def protect(
-    cells: Mapping[Hashable, Cell], *, k: int, links: Iterable[tuple[Hashable, ...]] = ()
-) -> dict[Hashable, Protected]:
+    cells: Mapping[CellKey, Cell], *, k: int, links: Iterable[tuple[CellKey, ...]] = ()
+) -> dict[CellKey, Protected]:
     """Every figure's mark and shown value. Pure: the same cells always give the same result.
 
     ``links`` are ``(leader, *followers)``: when the leader (a count) is not shown, neither are its
@@ -149,7 +154,7 @@ def protect(
     if k < 2:
         raise ValueError("k must be at least 2")
     result = {key: protect_one(cell, k=k) for key, cell in cells.items()}
-    followers: dict[Hashable, list[Hashable]] = {}
+    followers: dict[CellKey, list[CellKey]] = {}
     for leader, *rest in links:
         followers.setdefault(leader, []).extend(f for f in rest if f in cells)
     stack = [key for key, found in result.items() if found.mark.is_hidden and key in followers]

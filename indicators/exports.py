@@ -19,8 +19,10 @@ from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from indicators import catalogue, charts
 from indicators.catalogue import Unit
@@ -313,7 +315,7 @@ def to_xlsx(report: Report) -> bytes:
     return out.getvalue()
 
 
-def _write_figure(sheet, row: int, column: int, figure: Figure):  # type: ignore[no-untyped-def]
+def _write_figure(sheet: Worksheet, row: int, column: int, figure: Figure) -> Cell:
     cell = sheet.cell(row=row, column=column)
     value = number(figure)
     cell.value = value / 100 if figure.unit is Unit.PERCENT else value
@@ -321,7 +323,7 @@ def _write_figure(sheet, row: int, column: int, figure: Figure):  # type: ignore
     return cell
 
 
-def _write(sheet, row: int, column: int, value: Value):  # type: ignore[no-untyped-def]
+def _write(sheet: Worksheet, row: int, column: int, value: Value) -> Cell:
     cell = sheet.cell(row=row, column=column)
     if value is None or value == "":  # an empty flag: no cell at all
         return cell

@@ -63,7 +63,7 @@ def _within(date: str, period: Period, *, is_datetime: bool) -> dict[str, Any]:
 class Spec:
     """A population and what to count in it, before it is limited to an area and a period."""
 
-    queryset: models.QuerySet
+    queryset: models.QuerySet[Any]
     date: str | None  # the field that places a row in a period (None: rows already limited to it)
     path: str  # the path of the administrative unit of the row's trusted address
     measures: Mapping[str, Any]
@@ -74,7 +74,7 @@ class Spec:
     by_child: bool = True  # per child unit too, when a report has child columns
     is_datetime: bool = False
 
-    def limited(self, area: AdminUnit, period: Period) -> models.QuerySet:
+    def limited(self, area: AdminUnit, period: Period) -> models.QuerySet[Any]:
         when = {} if self.date is None else _within(self.date, period, is_datetime=self.is_datetime)
         return self.queryset.filter(**when, **{f"{self.path}__startswith": area.path})
 
@@ -99,14 +99,14 @@ def _top_name(name: str) -> str:
 
 
 def _tops(
-    spec: Spec, queryset: models.QuerySet, keys: list[str], wanted: Mapping[str, Any]
-) -> dict[tuple, dict[str, int]]:
+    spec: Spec, queryset: models.QuerySet[Any], keys: list[str], wanted: Mapping[str, Any]
+) -> dict[tuple[Any, ...], dict[str, int]]:
     """For each group of ``keys``: every count of ``wanted`` at the group's largest trusted address (one
     more GROUP BY, with the address added to it)."""
     counted = spec.counted(wanted)
     if spec.address is None or not counted:
         return {}
-    tops: dict[tuple, dict[str, int]] = {}
+    tops: dict[tuple[Any, ...], dict[str, int]] = {}
     rows = queryset.annotate(stat_address=F(spec.address)).values(*keys, "stat_address").annotate(**counted)
     for values in rows.order_by().iterator(chunk_size=2000):
         group = tuple(values[key] for key in keys)
@@ -121,7 +121,7 @@ def count_one(spec: Spec, area: AdminUnit, period: Period, *, children: bool) ->
     """One or two GROUP BY queries: the area as a whole and, with ``children``, per child unit."""
     result: Tallies = {}
     queryset = spec.limited(area, period)
-    shapes: list[tuple[bool, models.QuerySet, Mapping[str, Any]]] = [(False, queryset, spec.measures)]
+    shapes: list[tuple[bool, models.QuerySet[Any], Mapping[str, Any]]] = [(False, queryset, spec.measures)]
     if children and spec.by_child:
         shapes.append(
             (True, queryset.annotate(bucket=child_bucket(area, spec.path)), spec.child_measures or spec.measures)
@@ -157,9 +157,9 @@ def unit_at_depth(path: str, depth: int) -> Any:
 
 def period_slot(spec: Spec, kind: str) -> Any:
     """The start of the row's month, quarter or year, or the code of its programme phase."""
+    assert spec.date is not None  # a population placed in periods by the snapshot has a date
     if kind in TRUNC:
         return TRUNC[kind](spec.date)
-    assert spec.date is not None  # a population placed in periods by the snapshot has a date
     whens = [
         When(**_within(spec.date, phase(code), is_datetime=spec.is_datetime), then=Value(code)) for code in PHASES
     ]
@@ -168,7 +168,7 @@ def period_slot(spec: Spec, kind: str) -> Any:
 
 def slot_code(value: Any, kind: str) -> str | None:
     if value is None or kind == "phase":
-        return value
+        return None if value is None else str(value)
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)
     return sub_period_code(as_date(value), kind)
@@ -182,9 +182,11 @@ def grouped(spec: Spec, *, kind: str, depth: int) -> Iterator[tuple[SnapshotKey,
     yield from snapshot_cells(spec, kind, keys, rows.iterator(chunk_size=2000), tops)
 
 
-def placed_in(spec: Spec, *, kind: str, depth: int) -> models.QuerySet:
+def placed_in(spec: Spec, *, kind: str, depth: int) -> models.QuerySet[Any]:
     """The population with each row's period of ``kind`` (``slot``) and unit at ``depth`` (``bucket``)."""
-    return spec.queryset.annotate(slot=period_slot(spec, kind), bucket=unit_at_depth(spec.path, depth))
+    placed: models.QuerySet[Any] = spec.queryset.annotate(
+        slot=period_slot(spec, kind), bucket=unit_at_depth(spec.path, depth))
+    return placed
 
 
 def group_keys(spec: Spec) -> list[str]:
@@ -193,7 +195,8 @@ def group_keys(spec: Spec) -> list[str]:
 
 
 def snapshot_cells(
-    spec: Spec, kind: str, keys: list[str], rows: Iterable[Mapping[str, Any]], tops: Mapping[tuple, dict[str, int]]
+    spec: Spec, kind: str, keys: list[str], rows: Iterable[Mapping[str, Any]],
+    tops: Mapping[tuple[Any, ...], dict[str, int]],
 ) -> Iterator[tuple[SnapshotKey, dict[str, Any]]]:
     """The grouped rows as the snapshot's cells: a period, a unit and a row, with its measures."""
     for values in rows:

@@ -42,6 +42,7 @@ saw her withdrawal, does.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
@@ -52,6 +53,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.models import AdminUnit, User
+from core.history import stamp
 from indicators import aggregates, periods, queryspecs
 from indicators.models import (
     REPORTING_LEVELS,
@@ -99,8 +101,7 @@ def plan_target_set(
     ).first() or PlanTarget(area=area, indicator=indicator, period=period)
     plan.target, plan.source = target, source
     plan.full_clean()
-    plan._history_user = by  # type: ignore[attr-defined]
-    plan._change_reason = gettext_noop("target set")  # type: ignore[attr-defined]
+    stamp(plan, user=by, reason=gettext_noop("target set"))
     plan.save()
     return plan
 
@@ -118,7 +119,7 @@ def _reporting() -> tuple[set[str], list[int]]:
     return reporting, sorted({path.count("/") for path in reporting})
 
 
-def _count(*, person: int | None = None, progress: Callable[[int, int, str], object] | None = None) -> Figures:
+def _count(*, person: uuid.UUID | None = None, progress: Callable[[int, int, str], object] | None = None) -> Figures:
     """Every section, for every kind of period and every depth of reporting area: one GROUP BY query
     per population, kind of period and depth (:func:`queryspecs.grouped`). With ``person`` (a case
     id), only that person's rows and only the measures a withdrawal takes out (:func:`is_additive`),
@@ -155,6 +156,13 @@ def _count(*, person: int | None = None, progress: Callable[[int, int, str], obj
     return figures
 
 
+def _newer_snapshot() -> Snapshot:
+    """The snapshot of a newer refresh that finished first (this one gives way to it)."""
+    newer = Snapshot.objects.current()
+    assert newer is not None  # only called once a newer snapshot has been seen finished
+    return newer
+
+
 def snapshot_refresh(*, progress: Callable[[int, int, str], object] | None = None) -> Snapshot:
     """Count every report section for every fixed period and every reporting area into a new working
     snapshot, drop the older ones, and release every period that is due and not released yet.
@@ -188,7 +196,7 @@ def snapshot_refresh(*, progress: Callable[[int, int, str], object] | None = Non
         # corrects it, or is committed before and is made here.
         locked = {row.pk: row for row in Snapshot.objects.select_for_update().order_by("pk")}
         if snapshot.pk not in locked:  # set aside by a newer refresh that finished first
-            return Snapshot.objects.current()  # type: ignore[return-value]
+            return _newer_snapshot()
         snapshot = locked[snapshot.pk]
         unseen = list(SnapshotCorrection.objects.exclude(pk__in=seen).order_by("pk").values_list("delta", flat=True))
         for delta in unseen:
@@ -202,7 +210,7 @@ def snapshot_refresh(*, progress: Callable[[int, int, str], object] | None = Non
         SnapshotCorrection.objects.filter(pk__in=seen).delete()
         if Snapshot.objects.filter(finished_at__isnull=False, started_at__gt=snapshot.started_at).exists():
             snapshot.delete()
-            return Snapshot.objects.current()  # type: ignore[return-value]
+            return _newer_snapshot()
         if not unseen:
             release_due(snapshot=snapshot)
     return snapshot

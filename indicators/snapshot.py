@@ -111,7 +111,8 @@ class ReleaseSource(_StoredSource):
             raise ValueError(f"The release of {self.release.period} holds no figures of {period_code}.")
 
     def _own(self, area: AdminUnit, section: str) -> dict[str, Any]:
-        return self._area_and_children(area, self.release.period).get(area.path, {}).get(section, {})
+        own: dict[str, Any] = self._area_and_children(area, self.release.period).get(area.path, {}).get(section, {})
+        return own
 
     def survivor_series(self, area: AdminUnit, period: Period) -> Tallies:
         """People supported in each sub-period, as counted for the release."""

@@ -97,7 +97,8 @@ class HoursBetween(models.Func):
         end, end_params = compiler.compile(self.source_expressions[1])
         return start, end, (*end_params, *start_params)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+    def as_sql(self, compiler: Any, connection: Any, function: str | None = None, template: str | None = None,
+               arg_joiner: str | None = None, **extra: Any) -> Any:
         start, end, params = self._operands(compiler)
         return f"((julianday({end}) - julianday({start})) * 24.0)", params
 

@@ -11,30 +11,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import Perm, requires
+from accounts.requests import MemberRequest
 from indicators import dhis2, exports, periods
 from indicators.forms import ReportForm
 from indicators.report import Report, get_report
 
 
-def _form(request: HttpRequest, data: object) -> ReportForm:
-    return ReportForm(data, membership=request.membership)  # type: ignore[attr-defined]
+def _form(request: MemberRequest, data: object) -> ReportForm:
+    return ReportForm(data, membership=request.membership)
 
 
-def _picked(request: HttpRequest, data: object) -> tuple[ReportForm, Report | None]:
+def _picked(request: MemberRequest, data: object) -> tuple[ReportForm, Report | None]:
     form = _form(request, data)
     if not form.is_valid():
         return form, None
     return form, get_report(form.cleaned_data["area"], form.cleaned_data["period"])
 
 
-def _refused(request: HttpRequest, form: ReportForm) -> HttpResponse:
+def _refused(request: MemberRequest, form: ReportForm) -> HttpResponse:
     return render(request, "indicators/dashboard.html", {"form": form}, status=400)
 
 
@@ -47,7 +48,7 @@ def _attachment(content: bytes, content_type: str, report: Report, suffix: str) 
 
 @requires(Perm.INDICATORS_VIEW)
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: MemberRequest) -> HttpResponse:
     form = _form(request, request.GET)
     if form.nothing_released and not request.GET.get("period"):
         # Before the first release: say so, with when figures come out, instead of refusing a choice.
@@ -65,16 +66,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "indicators/dashboard.html", context)
 
 
-def _download(  # type: ignore[no-untyped-def]
+def _download(
     render_bytes: Callable[[Report], bytes],
     content_type: str,
     suffix: str,
     *,
     language: str | None = None,
-):
+) -> Callable[[MemberRequest], HttpResponse]:
     @requires(Perm.INDICATORS_VIEW)
     @require_GET
-    def view(request: HttpRequest) -> HttpResponse:
+    def view(request: MemberRequest) -> HttpResponse:
         form = _form(request, request.GET)
         if not form.is_valid():
             return _refused(request, form)
@@ -97,7 +98,7 @@ download_pdf = _download(exports.to_pdf, "application/pdf", "pdf", language="vi"
 
 @requires(Perm.INDICATORS_VIEW)
 @require_GET
-def download_dhis2(request: HttpRequest) -> HttpResponse:
+def download_dhis2(request: MemberRequest) -> HttpResponse:
     form, report = _picked(request, request.GET)
     if report is None:
         return _refused(request, form)
@@ -111,7 +112,7 @@ def download_dhis2(request: HttpRequest) -> HttpResponse:
 
 @requires(Perm.INDICATORS_VIEW)
 @require_POST
-def dhis2_push(request: HttpRequest) -> HttpResponse:
+def dhis2_push(request: MemberRequest) -> HttpResponse:
     """Send the report to DHIS2: always a dry run first; the real import only when asked for and only
     if the dry run found nothing to refuse."""
     form, report = _picked(request, request.POST)

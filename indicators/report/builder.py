@@ -100,9 +100,9 @@ def _protected(b: Layout, k: int) -> dict[CellId, Protected]:
     would tell what the perturbation hides)."""
     protected = protect(b.system.cells, k=k, links=b.system.links)
     for rate, numerator, denominator in b.rates:
-        shown = protected[numerator].value, protected[denominator].value
-        if protected[rate].mark is Mark.SHOWN and None not in shown and shown[1]:
-            protected[rate] = Protected(Mark.SHOWN, min(100, round(100 * shown[0] / shown[1])))
+        part, whole = protected[numerator].value, protected[denominator].value
+        if protected[rate].mark is Mark.SHOWN and part is not None and whole:
+            protected[rate] = Protected(Mark.SHOWN, min(100, round(100 * part / whole)))
     return protected
 
 

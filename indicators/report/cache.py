@@ -28,7 +28,7 @@ def get_report(area: AdminUnit, period: Period) -> Report:
         return build_report(area, period, release=release)
     k = min_cell()
     key = f"indicators:report:{area.pk}:{period.code}:{k}:{translation.get_language()}:release-{release.pk}"
-    report = cache.get(key)
+    report: Report | None = cache.get(key)
     if report is None:
         report = build_report(area, period, k=k, release=release)
         cache.set(key, report, seconds)

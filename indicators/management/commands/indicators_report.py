@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from argparse import ArgumentParser
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from indicators import areas, dhis2, exports, periods
 from indicators.models import REPORTING_LEVELS, Release
 from indicators.report import Report, build_report
 
-FORMATS = {
+FORMATS: dict[str, Callable[[Report], bytes]] = {
     "pdf": exports.to_pdf,
     "xlsx": exports.to_xlsx,
     "csv": exports.to_csv,
@@ -100,7 +101,7 @@ class Command(BaseCommand):
             output.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         written = 0
-        cache: dict = {}  # reports of enclosing areas, built once for the run
+        cache: dict[Any, Report] = {}  # reports of enclosing areas, built once for the run
         self.stdout.write(
             f"Figures of {period.code} released on {timezone.localtime(release.released_at):%d/%m/%Y %H:%M}."
         )
