@@ -3,6 +3,7 @@
 #   make run               set up, migrate, seed demo users, serve on http://127.0.0.1:8000
 #   make test              set up (with dev tools and Chromium), run the whole pytest suite
 #   make lint              ruff
+#   make typecheck         mypy (strict, django-stubs)
 #   make migrations-check  fail when a model change has no migration
 #   make deploy-check      Django's deployment checks in production mode, with throwaway secrets
 #   make clean             remove the virtualenv, local data, compiled catalogues and caches
@@ -26,10 +27,10 @@ RUNTIME_DEBS := gettext fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0 lib
 TEST_DEBS := $(RUNTIME_DEBS) chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint migrations-check deploy-check clean messages runtime-debs test-debs
+.PHONY: help run test lint typecheck migrations-check deploy-check clean messages runtime-debs test-debs
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# *//'
+	@sed -n '3,10p' Makefile | sed 's/^# *//'
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +83,10 @@ test: test-debs $(STAMP_DEV) messages
 lint: $(STAMP_DEV)
 	$(VENV)/bin/ruff check .
 
+# Strict mypy with django-stubs over the apps (pyproject.toml, [tool.mypy]).
+typecheck: $(STAMP_DEV)
+	$(VENV)/bin/mypy
+
 migrations-check: $(STAMP_BASE)
 	$(MANAGE) makemigrations --check --dry-run
 
@@ -94,6 +99,6 @@ deploy-check: $(STAMP_BASE)
 	$(MANAGE) check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis test-artifacts *.egg-info build
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis test-artifacts *.egg-info build
 	find . -name '__pycache__' -type d -prune -exec rm -rf {} +
 	find locale -name '*.mo' -delete 2>/dev/null || true

@@ -17,6 +17,7 @@ role list written anywhere else is a second policy: ask this module instead.
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -302,7 +303,7 @@ def roles_with(perm: Perm) -> frozenset[str]:
     return frozenset(role for role, perms in ROLE_PERMISSIONS.items() if perm in perms)
 
 
-def members_who_may(perm: Perm, organisation: Organisation | int) -> models.QuerySet[Membership]:
+def members_who_may(perm: Perm, organisation: Organisation | uuid.UUID) -> models.QuerySet[Membership]:
     """The active memberships of ``organisation`` whose role allows ``perm``: who may be assigned a
     case, who is told about a referral."""
     return Membership.objects.active().filter(organisation=organisation, role__in=roles_with(perm))
@@ -411,7 +412,7 @@ def requires(*perms: Perm) -> Callable[[ViewFunc], ViewFunc]:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return cast(ViewFunc, wrapper)
 
     return decorator
 
@@ -427,6 +428,6 @@ def requires_that(check: Callable[[Membership | None], bool]) -> Callable[[ViewF
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return cast(ViewFunc, wrapper)
 
     return decorator

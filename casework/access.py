@@ -13,7 +13,7 @@ from django.http import Http404
 
 from accounts.access import Perm, get_object_for, members_who_may, objects_for, role_allows
 from accounts.models import Membership
-from casework.models import Case
+from casework.models import Case, Survivor
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -25,7 +25,8 @@ ViewFunc = Callable[..., "HttpResponse"]
 def get_case_for(membership: Membership | None, pk: Any, perm: Perm = Perm.CASE_VIEW) -> Case:
     """The case, if the membership may see it (else 404) and do ``perm`` on it (else 403)."""
     visible = Case.objects.visible_to(membership).select_related("survivor", "trusted_address")
-    return get_object_for(membership, perm, visible=visible, pk=pk)
+    case: Case = get_object_for(membership, perm, visible=visible, pk=pk)
+    return case
 
 
 def get_case_record_for(
@@ -35,7 +36,7 @@ def get_case_record_for(
     belong to that case — a record of another case answers 404 like an invisible one."""
     case = get_case_for(membership, case_pk, perm)
     try:
-        return case, model.objects.filter(case=case).get(pk=pk)
+        return case, model._default_manager.filter(case=case).get(pk=pk)
     except (ValueError, models.ObjectDoesNotExist):
         raise Http404 from None
 
@@ -82,7 +83,7 @@ def case_record_view(perm: Perm, model: type[models.Model]) -> Callable[[ViewFun
     return decorator
 
 
-def require_on_survivor(membership: Membership | None, perm: Perm, survivor: models.Model) -> None:
+def require_on_survivor(membership: Membership | None, perm: Perm, survivor: Survivor) -> None:
     """A survivor's record is reached through her cases: ``perm`` must be held on one of them."""
     if not objects_for(membership, perm, Case.objects.filter(survivor=survivor)).exists():
         raise PermissionDenied

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.core import checks, exceptions
@@ -383,8 +383,8 @@ class EncryptedQuerySet(GuardedQuerySet[Any]):
         return super().bulk_write_refusal(operation)
 
 
-class EncryptedManager(models.Manager.from_queryset(EncryptedQuerySet)):  # type: ignore[misc]
-    """Default manager for models with encrypted fields."""
+# Default manager for models with encrypted fields.
+EncryptedManager = models.Manager.from_queryset(EncryptedQuerySet)
 
 
 def sealed_prefix(kid: str) -> str:
@@ -393,7 +393,14 @@ def sealed_prefix(kid: str) -> str:
 
 
 
-class SealedConstraintsMixin:
+# A model mixin is a model to the type checker, which then sees the model base its ``super()`` reaches.
+if TYPE_CHECKING:
+    ModelMixinBase = models.Model
+else:
+    ModelMixinBase = object
+
+
+class SealedConstraintsMixin(ModelMixinBase):
     """For models with encrypted fields: leave constraints over encrypted columns to the database.
 
     Django checks constraints in Python (``full_clean()``, model forms) by running their condition as
@@ -403,5 +410,5 @@ class SealedConstraintsMixin:
     """
 
     def validate_constraints(self, exclude: Any = None) -> None:
-        sealed = {f.name for f in encrypted_fields(type(self))}  # type: ignore[arg-type]
-        super().validate_constraints(exclude={*(exclude or ()), *sealed})  # type: ignore[misc]
+        sealed = {f.name for f in encrypted_fields(type(self))}
+        super().validate_constraints(exclude={*(exclude or ()), *sealed})

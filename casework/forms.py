@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -140,13 +140,19 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
 # --- Shared form behaviour ------------------------------------------------------------------------
 
 
-class FieldsetsMixin:
+if TYPE_CHECKING:
+    FormMixinBase = forms.BaseForm
+else:
+    FormMixinBase = object
+
+
+class FieldsetsMixin(FormMixinBase):
     """``fieldsets``: (legend, field names) — lets one template show a long form in short sections."""
 
     fieldsets: Sequence[tuple[Any, Sequence[str]]] = ()
 
     def get_fieldsets(self) -> list[tuple[Any, list[forms.BoundField]]]:
-        form: forms.BaseForm = self  # type: ignore[assignment]
+        form: forms.BaseForm = self
         sections = []
         listed: set[str] = set()
         for legend, names in self.fieldsets:

@@ -112,7 +112,8 @@ class CaseSearchForm(forms.Form):
         self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric"})
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         data["search"] = None
         q = (data.get("q") or "").strip()
         year = data.get("birth_year")
@@ -175,7 +176,7 @@ class CaseSearchForm(forms.Form):
         if search is not None and search.kind == "code":
             params["q"] = search.value
         for name in self.URL_FIELDS:
-            value = self.cleaned_data.get(name)
+            value: Any = self.cleaned_data.get(name)
             if value in (None, "", False):
                 continue
             if isinstance(value, dt.date):
@@ -224,7 +225,9 @@ class SupervisionFilterForm(forms.Form):
 
     def __init__(self, *args: Any, addresses: models.QuerySet[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["trusted_address"].queryset = addresses  # type: ignore[attr-defined]
+        trusted_address = self.fields["trusted_address"]
+        assert isinstance(trusted_address, forms.ModelChoiceField)
+        trusted_address.queryset = addresses
 
     def filter(self, cases: models.QuerySet[Case]) -> models.QuerySet[Case]:
         if self.cleaned_data.get("trusted_address"):
@@ -246,8 +249,15 @@ class CaseCloseForm(forms.Form):
                    error_messages={"future": _("The closing date cannot be in the future.")})
 
 
+class MemberChoiceField(forms.ModelMultipleChoiceField[Membership]):
+    """Members listed by name and role (never by username)."""
+
+    def label_from_instance(self, obj: Membership) -> str:
+        return f"{member_name(obj)} · {obj.get_role_display()}"
+
+
 class CaseAssignForm(forms.Form):
-    volunteers = forms.ModelMultipleChoiceField(
+    volunteers = MemberChoiceField(
         label=_("Who looks after this case?"), queryset=Membership.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={
@@ -263,17 +273,13 @@ class CaseAssignForm(forms.Form):
         kwargs["initial"].setdefault("version", case.version)
         super().__init__(*args, **kwargs)
         field = self.fields["volunteers"]
-        field.queryset = assignable_members(case)  # type: ignore[attr-defined]
-        field.label_from_instance = _member_label  # type: ignore[attr-defined]
+        assert isinstance(field, MemberChoiceField)
+        field.queryset = assignable_members(case)
 
 
 def member_name(membership: Membership) -> str:
     user = membership.user
     return user.get_full_name() or user.get_username()
-
-
-def _member_label(membership: Membership) -> str:
-    return f"{member_name(membership)} · {membership.get_role_display()}"
 
 
 class SupportPlanDoneForm(forms.Form):

@@ -33,6 +33,7 @@ from casework.fields import (
     EncryptedDateField,
     EncryptedQuerySet,
     EncryptedTextField,
+    ModelMixinBase,
     SealedConstraintsMixin,
 )
 from casework.gbv import GBVType
@@ -100,7 +101,7 @@ class ChangeReason(models.TextChoices):
     NOTE_ADDED = "note added", pgettext_lazy("change reason", "note added")
 
 
-class PlacedConstraintsMixin:
+class PlacedConstraintsMixin(ModelMixinBase):
     """Shows a check constraint's message beside the field it is about, not above the form.
 
     Each rule is stated once, as a database constraint with its message; ``constraint_fields`` maps the
@@ -111,7 +112,7 @@ class PlacedConstraintsMixin:
 
     def validate_constraints(self, exclude: Any = None) -> None:
         try:
-            super().validate_constraints(exclude=exclude)  # type: ignore[misc]  # the model base follows in the MRO
+            super().validate_constraints(exclude=exclude)
         except ValidationError as exc:
             placed: dict[str, list[ValidationError]] = {}
             for name, errors in exc.error_dict.items():

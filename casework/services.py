@@ -60,7 +60,7 @@ def _save(obj: models.Model, *, by: Membership | None, reason: ChangeReason) -> 
 
 def _lock_current(obj: V, *, version: int | None) -> V:
     """Re-read the row under a lock and refuse the write if it changed since the form was opened."""
-    current = type(obj).objects.select_for_update().get(pk=obj.pk)
+    current: V = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
     if version is not None and current.version != version:
         raise StaleEdit(
             _("Someone else saved this record while you were editing it. Your changes were not saved; "
@@ -232,7 +232,7 @@ def support_plan_mark_done(*, case: Case, by: Membership, on: dt.date | None = N
 # --- Incident ------------------------------------------------------------------------------------
 
 # Vietnamese Law on Marriage and Family 2014, art. 8: women from 18, men from 20.
-MARRIAGE_AGE = {Sex.FEMALE: 18, Sex.MALE: 20}
+MARRIAGE_AGE: dict[str, int] = {Sex.FEMALE: 18, Sex.MALE: 20}
 
 
 def _derive_incident(incident: Incident, answers: Mapping[str, bool]) -> None:

@@ -8,11 +8,19 @@ encrypted field seals nothing). ``Model.save()`` is not affected: it writes thro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import models
 
 _M = TypeVar("_M", bound=models.Model)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _alters_data(method: _F) -> _F:
+    """Django's mark for a method that writes (templates never call it), kept on the overrides."""
+    method.alters_data = True  # type: ignore[attr-defined]  # a mark on the function, as Django's own
+    return method
 
 
 class GuardedQuerySet(models.QuerySet[_M]):
@@ -26,19 +34,18 @@ class GuardedQuerySet(models.QuerySet[_M]):
     def bulk_write_refusal(self, operation: str) -> Exception | None:
         return None
 
+    @_alters_data
     def update(self, **kwargs: Any) -> int:
         refusal = self.bulk_write_refusal("QuerySet.update()")
         if refusal is not None:
             raise refusal
         return super().update(**kwargs)
 
-    update.alters_data = True  # type: ignore[attr-defined]
-
+    @_alters_data
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
         refusal = self.bulk_write_refusal("QuerySet.bulk_update()")
         if refusal is not None:
             raise refusal
         return super().bulk_update(objs, fields, batch_size=batch_size)
 
-    bulk_update.alters_data = True  # type: ignore[attr-defined]
 

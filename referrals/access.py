@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.access import Perm, get_object_for, role_allows
 from accounts.models import Membership
-from referrals.models import SIDE_PERM, Referral, Side
+from referrals.models import SIDE_PERM, Referral, ReferralQuerySet, Side
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 ViewFunc = Callable[..., "HttpResponse"]
 
 
-def visible_referrals(membership: Membership | None):  # type: ignore[no-untyped-def]
+def visible_referrals(membership: Membership | None) -> ReferralQuerySet:
     """Referrals the membership may open: those of its own cases, and those addressed to its
     organisation that it still holds permission on."""
     return (Referral.objects.sent_by(membership) | Referral.objects.received_by(membership)).distinct()
@@ -33,7 +33,8 @@ def get_referral_for(membership: Membership | None, pk: Any, perm: Perm) -> Refe
     (granted when it is sent, revoked when consent is withdrawn or the referral is withdrawn).
     """
     visible = visible_referrals(membership).select_related("case", "case__survivor", "partner", "from_organisation")
-    return get_object_for(membership, perm, visible=visible, pk=pk)
+    referral: Referral = get_object_for(membership, perm, visible=visible, pk=pk)
+    return referral
 
 
 # Both sides open a referral, each with its own side's permission (the partner's first).

@@ -10,8 +10,15 @@ from referrals.models import Action, PartnerProfile, Referral, Service
 from referrals.snapshot import DEFAULT_SHARED, SHAREABLE
 
 
+class PartnerChoiceField(forms.ModelChoiceField[Organisation]):
+    """A partner as the volunteer knows it: its name and its kind (police, health station…)."""
+
+    def label_from_instance(self, obj: Organisation) -> str:
+        return f"{obj.name} ({obj.get_kind_display()})"
+
+
 class ReferralForm(forms.Form):
-    partner = forms.ModelChoiceField(
+    partner = PartnerChoiceField(
         label=_("Refer to"), queryset=Organisation.objects.none(),
         error_messages={"invalid_choice": _("Choose a partner from the list."),
                         "required": _("Choose the partner to refer to.")},
@@ -38,8 +45,9 @@ class ReferralForm(forms.Form):
 
     def __init__(self, *args: Any, partners: Any, allow_override: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = partners
-        self.fields["partner"].label_from_instance = lambda o: f"{o.name} ({o.get_kind_display()})"
+        partner = self.fields["partner"]
+        assert isinstance(partner, PartnerChoiceField)
+        partner.queryset = partners
         if not allow_override:
             del self.fields["override_reason"]
 

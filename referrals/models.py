@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from guardian.models import GroupObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -266,7 +267,7 @@ class Referral(SealedConstraintsMixin, Versioned):
                 return side
         return None
 
-    def refusal(self, action: str, *, by: Membership | None, now: dt.datetime) -> str | None:
+    def refusal(self, action: str, *, by: Membership | None, now: dt.datetime) -> StrOrPromise | None:
         """Why ``by`` may not take ``action`` at ``now`` (translated), or None when it may: the one guard
         behind ``can`` and ``transition``. Who before when: a request from the wrong side is refused as such
         and changes nothing, even on a referral past its time."""

@@ -89,7 +89,8 @@ def _event(referral: Referral, *, action: str, from_status: str, to_status: str,
 
 
 def _locked(referral: Referral) -> Referral:
-    return Referral.objects.select_for_update().select_related("case", "partner").get(pk=referral.pk)
+    locked: Referral = Referral.objects.select_for_update().select_related("case", "partner").get(pk=referral.pk)
+    return locked
 
 
 @transaction.atomic

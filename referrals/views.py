@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case as When_
 from django.db.models import IntegerField, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -14,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import Perm, can, requires
-from accounts.models import Organisation
+from accounts.models import Membership, Organisation
+from accounts.requests import MemberRequest
 from accounts.unsaved import bound_data, keeps_work
 from casework.access import case_view
 from casework.models import Case
@@ -26,7 +31,7 @@ from referrals.models import Action, Notification, Referral, Side, Status, overd
 from referrals.snapshot import labelled
 
 
-def _form_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
+def _form_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -38,7 +43,7 @@ def _form_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped
 
 
 @requires(Perm.PARTNER_DIRECTORY_VIEW)
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: MemberRequest) -> HttpResponse:
     form = DirectorySearchForm(request.GET or None)
     page = Paginator(form.results(), 25).get_page(request.GET.get("page"))
     return render(request, "referrals/directory.html", {"form": form, "page": page})
@@ -47,7 +52,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 # --- Sender side ---------------------------------------------------------------------------------
 
 
-def case_panel_context(case, membership):  # type: ignore[no-untyped-def]
+def case_panel_context(case: Case, membership: Membership | None) -> dict[str, Any] | None:
     """The referrals section of the case page (registered as a casework panel)."""
     if not can(membership, Perm.REFERRAL_SEND):
         return None
@@ -57,7 +62,7 @@ def case_panel_context(case, membership):  # type: ignore[no-untyped-def]
 
 
 @case_view(Perm.REFERRAL_SEND, kwarg="case_pk")
-def case_referrals(request: HttpRequest, case: Case) -> HttpResponse:
+def case_referrals(request: MemberRequest, case: Case) -> HttpResponse:
     referrals = (case.referrals.select_related("partner").prefetch_related("services", "events")
                  .order_by("-created_at"))
     return render(request, "referrals/case_referrals.html", {"case": case, "referrals": referrals})
@@ -65,8 +70,8 @@ def case_referrals(request: HttpRequest, case: Case) -> HttpResponse:
 
 @keeps_work()
 @case_view(Perm.REFERRAL_SEND, kwarg="case_pk")
-def referral_create(request: HttpRequest, case: Case) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def referral_create(request: MemberRequest, case: Case) -> HttpResponse:
+    membership = request.membership
     partners = Organisation.objects.active().filter(kind__in=Organisation.PARTNER_KINDS).order_by("kind", "name")
     allow_override = can(membership, Perm.REFERRAL_OVERRIDE_CONSENT) and case.is_child
     form = ReferralForm(bound_data(request), partners=partners, allow_override=allow_override)
@@ -95,8 +100,8 @@ def referral_create(request: HttpRequest, case: Case) -> HttpResponse:
 
 @referral_view(Perm.REFERRAL_SEND)
 @require_POST
-def referral_send(request: HttpRequest, referral: Referral) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def referral_send(request: MemberRequest, referral: Referral) -> HttpResponse:
+    membership = request.membership
     try:
         services.referral_send(referral=referral, by=membership,
                                override_reason=request.POST.get("override_reason", ""))
@@ -109,15 +114,15 @@ def referral_send(request: HttpRequest, referral: Referral) -> HttpResponse:
 # --- Both sides ----------------------------------------------------------------------------------
 
 
-def _refused(request: HttpRequest, referral: Referral, exc: ValidationError) -> HttpResponse:
+def _refused(request: MemberRequest, referral: Referral, exc: ValidationError) -> HttpResponse:
     """An illegal or refused move: a clear message and a 409, never a silent success."""
     return render(request, "referrals/refused.html",
                   {"referral": referral, "errors": exc.messages}, status=409)
 
 
 @referral_view(*EITHER_SIDE)
-def referral_detail(request: HttpRequest, referral: Referral) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def referral_detail(request: MemberRequest, referral: Referral) -> HttpResponse:
+    membership = request.membership
     side = referral.side_of(membership)
     if side == Side.PARTNER:
         services.referral_snapshot_viewed(referral=referral, by=membership)
@@ -127,7 +132,8 @@ def referral_detail(request: HttpRequest, referral: Referral) -> HttpResponse:
     actions = [a for a in Action if a not in (Action.EXPIRE,) and referral.can(a, by=membership, now=now)]
     # The note and action forms post to their own addresses; work kept across a time-out comes back here.
     kept_note = bound_data(request, action=reverse("referrals:referral-note", args=[referral.pk]))
-    kept_act = bound_data(request, action=reverse("referrals:referral-act", args=[referral.pk])) or {}
+    act_url = reverse("referrals:referral-act", args=[referral.pk])
+    kept_act: Mapping[str, Any] = bound_data(request, action=act_url) or {}
     return render(request, "referrals/referral_detail.html", {
         "referral": referral, "side": side, "snapshot": labelled(referral.snapshot_data),
         "events": events, "actions": actions, "note_form": NoteForm(kept_note),
@@ -141,8 +147,8 @@ def referral_detail(request: HttpRequest, referral: Referral) -> HttpResponse:
 @keeps_work(form_on="referrals:referral-detail", untyped={"action"})
 @referral_view(*EITHER_SIDE)
 @require_POST
-def referral_act(request: HttpRequest, referral: Referral) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def referral_act(request: MemberRequest, referral: Referral) -> HttpResponse:
+    membership = request.membership
     form = ActionForm(request.POST)
     if not form.is_valid():
         return _refused(request, referral, ValidationError(_("Unknown action.")))
@@ -160,8 +166,8 @@ def referral_act(request: HttpRequest, referral: Referral) -> HttpResponse:
 @keeps_work(form_on="referrals:referral-detail")
 @referral_view(*EITHER_SIDE)
 @require_POST
-def referral_note(request: HttpRequest, referral: Referral) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def referral_note(request: MemberRequest, referral: Referral) -> HttpResponse:
+    membership = request.membership
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
@@ -174,9 +180,9 @@ def referral_note(request: HttpRequest, referral: Referral) -> HttpResponse:
 
 
 @referral_view(*EITHER_SIDE)
-def referral_slip_pdf(request: HttpRequest, referral: Referral) -> HttpResponse:
+def referral_slip_pdf(request: MemberRequest, referral: Referral) -> HttpResponse:
     """The printable referral slip (phiếu chuyển gửi): only the shared snapshot, never the case."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     if referral.status == Status.DRAFT:
         return _refused(request, referral, ValidationError(_("A draft has no slip yet: send it first.")))
     services.referral_snapshot_viewed(referral=referral, by=membership, printed=True)
@@ -194,8 +200,8 @@ def referral_slip_pdf(request: HttpRequest, referral: Referral) -> HttpResponse:
 # --- Partner side --------------------------------------------------------------------------------
 
 @requires(Perm.REFERRAL_RESPOND)
-def inbox(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def inbox(request: MemberRequest) -> HttpResponse:
+    membership = request.membership
     received = Referral.objects.received_by(membership).prefetch_related("services")
     now = timezone.now()
     tab = request.GET.get("tab", "open")
@@ -213,8 +219,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Perm.REFERRAL_SEND, Perm.REFERRAL_RESPOND)
-def notifications(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def notifications(request: MemberRequest) -> HttpResponse:
+    membership = request.membership
     if request.method == "POST":
         if membership is not None:
             services.notifications_mark_read(user=request.user, organisation=membership.organisation)

@@ -12,15 +12,19 @@ not itself recorded as a read of the case.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
+from django_stubs_ext import StrOrPromise
 
 from accounts.access import Perm
 from accounts.models import Role
+from accounts.requests import MemberRequest
 from casework import services
 from casework.access import case_view
 from casework.models import Case, CaseAccess
@@ -32,7 +36,7 @@ SURVIVOR_ACCESS_PAGE_SIZE = 200
 
 # What each kind of read did, as the end of a sentence to a survivor. Full sentences per action (not
 # glued fragments) so each language can order the words its own way.
-ACCESS_SENTENCES = {
+ACCESS_SENTENCES: dict[str, StrOrPromise] = {
     CaseAccess.Action.VIEW_CASE:
         gettext_lazy("On %(date)s at %(time)s, %(who)s opened the file."),
     CaseAccess.Action.EDIT:
@@ -50,7 +54,7 @@ UNKNOWN_ACTION_SENTENCE = gettext_lazy("On %(date)s at %(time)s, %(who)s looked 
 
 # Who, by role and organisation — not by the worker's name, which means little to her and is
 # the worker's own personal data.
-WHO_BY_ROLE = {
+WHO_BY_ROLE: dict[str, StrOrPromise] = {
     Role.VOLUNTEER: gettext_lazy("a volunteer of %(organisation)s"),
     Role.LEAD: gettext_lazy("the person in charge of %(organisation)s"),
     Role.PARTNER_OFFICER: gettext_lazy("an officer of %(organisation)s"),
@@ -58,7 +62,7 @@ WHO_BY_ROLE = {
 WHO_OTHER = gettext_lazy("a member of %(organisation)s")
 
 
-def _page(request: HttpRequest, rows: object, size: int) -> Page:
+def _page(request: MemberRequest, rows: Any, size: int) -> Page[Any]:
     return Paginator(rows, size).get_page(request.GET.get("page"))
 
 
@@ -75,7 +79,7 @@ def access_sentence(access: CaseAccess) -> str:
 
 
 @case_view(Perm.CASE_VIEW_ACCESS_LOG)
-def access_log(request: HttpRequest, case: Case) -> HttpResponse:
+def access_log(request: MemberRequest, case: Case) -> HttpResponse:
     accesses = case.accesses.select_related("user", "organisation").order_by("-at", "-pk")
     page = _page(request, accesses, ACCESS_LOG_PAGE_SIZE)
     rows = [
@@ -95,7 +99,7 @@ def access_log(request: HttpRequest, case: Case) -> HttpResponse:
 
 
 @case_view(Perm.CASE_VIEW_ACCESS_LOG)
-def survivor_access(request: HttpRequest, case: Case) -> HttpResponse:
+def survivor_access(request: MemberRequest, case: Case) -> HttpResponse:
     accesses = (
         CaseAccess.objects.for_survivor(case.survivor)
         .filter(case__in=Case.objects.visible_to(request.membership))
@@ -112,7 +116,7 @@ def survivor_access(request: HttpRequest, case: Case) -> HttpResponse:
 
 
 @case_view(Perm.CASE_VIEW)
-def case_summary_pdf(request: HttpRequest, case: Case) -> HttpResponse:
+def case_summary_pdf(request: MemberRequest, case: Case) -> HttpResponse:
     pdf = render_case_summary(case, printed_by=request.membership)
     services.access_record(case=case, by=request.membership, action=CaseAccess.Action.PRINT_SUMMARY,
                            what=gettext_noop("case summary (PDF)"))

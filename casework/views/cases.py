@@ -8,15 +8,16 @@ phone numbers appear on the case page alone, and every view of that page is writ
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import Perm, can, requires
 from accounts.models import Organisation
+from accounts.requests import MemberRequest
 from accounts.unsaved import bound_data, keeps_work
 from casework import services
 from casework.access import case_view
@@ -69,7 +71,7 @@ def _add_errors(form: forms.Form, exc: ValidationError, rename: Mapping[str, str
 
 @requires(Perm.CASE_VIEW)
 @require_http_methods(["GET", "POST"])
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: MemberRequest) -> HttpResponse:
     """The trusted address's cases, searchable and filtered.
 
     A search by name or phone is POSTed and answered directly, so the name never reaches the URL, the
@@ -77,11 +79,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
     redirected to a plain GET address that can be bookmarked and paged with links; a GET address holding
     anything else in the search box is answered with the form's error and links without it.
     """
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     personal = request.method == "POST"
     form = CaseSearchForm(request.POST if personal else request.GET, allow_personal=personal)
     # Explicit: a default ordering is not applied to the GROUP BY query that counts volunteers.
-    cases = Case.objects.visible_to(membership).order_by("-opened_on", "-created_at", "pk")
+    cases: QuerySet[Case] = Case.objects.visible_to(membership).order_by("-opened_on", "-created_at", "pk")
     searched = False
     if form.is_valid():
         search = form.cleaned_data["search"]
@@ -95,7 +97,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         cases = cases.none()
     # The volunteer count as a correlated subquery, not a JOIN + GROUP BY: PostgreSQL then counts for
     # the 25 rows of the page only, instead of grouping every case of the address (bench/README.md).
-    assigned = (Case.assigned_volunteers.through.objects.filter(case_id=OuterRef("pk"))
+    assignments: Any = Case.assigned_volunteers.through  # django-stubs cannot follow the count's alias
+    assigned = (assignments.objects.filter(case_id=OuterRef("pk"))
                 .order_by().values("case_id").annotate(n=Count("pk")).values("n"))
     rows = (
         cases.select_related("survivor").only(*LIST_COLUMNS)
@@ -115,9 +118,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 def _render_detail(
-    request: HttpRequest, case: Case, *, support_form: SupportPlanDoneForm | None = None,
+    request: MemberRequest, case: Case, *, support_form: SupportPlanDoneForm | None = None,
 ) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     services.access_record(case=case, by=membership, action=CaseAccess.Action.VIEW_CASE,
                            what=gettext_noop("case page"))
     survivor = case.survivor
@@ -147,7 +150,7 @@ def _render_detail(
 
 
 @case_view(Perm.CASE_VIEW)
-def case_detail(request: HttpRequest, case: Case) -> HttpResponse:
+def case_detail(request: MemberRequest, case: Case) -> HttpResponse:
     # The child-support-plan form lives here and posts to its own address; kept work comes back here.
     kept = bound_data(request, action=reverse("casework:support-plan-done", args=[case.pk]))
     return _render_detail(request, case, support_form=SupportPlanDoneForm(kept) if kept is not None else None)
@@ -156,8 +159,8 @@ def case_detail(request: HttpRequest, case: Case) -> HttpResponse:
 @keeps_work(form_on="casework:case-detail")
 @case_view(Perm.CASE_CHANGE)
 @require_POST
-def support_plan_done(request: HttpRequest, case: Case) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def support_plan_done(request: MemberRequest, case: Case) -> HttpResponse:
+    membership = request.membership
     form = SupportPlanDoneForm(request.POST)
     if form.is_valid():
         try:
@@ -176,8 +179,8 @@ def support_plan_done(request: HttpRequest, case: Case) -> HttpResponse:
 @keeps_work()
 @case_view(Perm.CASE_CLOSE)
 @require_http_methods(["GET", "POST"])
-def case_close(request: HttpRequest, case: Case) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def case_close(request: MemberRequest, case: Case) -> HttpResponse:
+    membership = request.membership
     form = CaseCloseForm(bound_data(request), initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         if not case.can(Case.Action.CLOSE):
@@ -196,8 +199,8 @@ def case_close(request: HttpRequest, case: Case) -> HttpResponse:
 
 @case_view(Perm.CASE_CLOSE)
 @require_POST
-def case_reopen(request: HttpRequest, case: Case) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def case_reopen(request: MemberRequest, case: Case) -> HttpResponse:
+    membership = request.membership
     if not case.can(Case.Action.REOPEN):
         messages.error(request, _("This case is already open. Nothing was changed."))
     else:
@@ -213,8 +216,8 @@ def case_reopen(request: HttpRequest, case: Case) -> HttpResponse:
 @keeps_work(untyped={"version"})
 @case_view(Perm.CASE_REASSIGN)
 @require_http_methods(["GET", "POST"])
-def case_assign(request: HttpRequest, case: Case) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def case_assign(request: MemberRequest, case: Case) -> HttpResponse:
+    membership = request.membership
     data = bound_data(request)
     if data is not None:
         form = CaseAssignForm(data, case=case)
@@ -237,17 +240,17 @@ def case_assign(request: HttpRequest, case: Case) -> HttpResponse:
 
 
 @requires(Perm.CASE_VIEW_DEIDENTIFIED)
-def supervision_list(request: HttpRequest) -> HttpResponse:
+def supervision_list(request: MemberRequest) -> HttpResponse:
     """Cases of the trusted addresses in the supervisor's area, de-identified.
 
     Only the columns in SUPERVISION_COLUMNS are selected (``values()``): no encrypted column is read,
     and there is no link to a case page.
     """
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     addresses = (Organisation.objects.trusted_addresses().in_area(membership.organisation.area)
                  .only("id", "name").order_by("name"))
     form = SupervisionFilterForm(request.GET, addresses=addresses)
-    cases = Case.objects.supervised_by(membership)
+    cases: QuerySet[Case] = Case.objects.supervised_by(membership)
     cases = form.filter(cases) if form.is_valid() else cases.none()
     rows = cases.order_by("-opened_on", "survivor__code").values(*SUPERVISION_COLUMNS)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
 from accounts.access import Perm, requires
+from accounts.requests import MemberRequest
 from accounts.unsaved import bound_data, keeps_work
 from casework import services
 from casework.access import case_view
@@ -48,13 +50,13 @@ from casework.views.records import (
 from core.crypto import Binding, DecryptionError, decrypt_text, encrypt_text
 
 # The wizard's pages after step 1 (step 1, the survivor, is intake_start).
-STEP_TEMPLATES = {
+STEP_TEMPLATES: dict[str, str] = {
     IntakeStep.INCIDENT: "casework/incident_form.html",
     IntakeStep.CONSENT: "casework/consent_form.html",
     IntakeStep.RISK: "casework/risk_form.html",
     IntakeStep.SUPPORT: "casework/service_form.html",
 }
-STEP_HANDLERS = {
+STEP_HANDLERS: dict[str, Callable[[MemberRequest, Case], Submitted]] = {
     IntakeStep.INCIDENT: submit_incident,
     IntakeStep.CONSENT: submit_consent,
     IntakeStep.RISK: submit_risk,
@@ -74,7 +76,7 @@ _PENDING_BINDING = ("casework.intake", "pending")
 # session, which the time-out ended, so it is not worth keeping.
 @keeps_work(untyped={"token", "decision"})
 @requires(Perm.CASE_ADD)
-def intake_start(request: HttpRequest) -> HttpResponse:
+def intake_start(request: MemberRequest) -> HttpResponse:
     if request.method == "POST" and "token" in request.POST:
         return _confirm_duplicate(request)
     form = survivor_form(request, bound_data(request))
@@ -87,7 +89,7 @@ def intake_start(request: HttpRequest) -> HttpResponse:
     return _render_start(request, form)
 
 
-def _possible_duplicates(request: HttpRequest, form: SurvivorForm) -> list[Survivor]:
+def _possible_duplicates(request: MemberRequest, form: SurvivorForm) -> list[Survivor]:
     membership = acting(request)
     data = form.cleaned_data
     found = services.possible_duplicates(
@@ -100,7 +102,7 @@ def _possible_duplicates(request: HttpRequest, form: SurvivorForm) -> list[Survi
         Prefetch("cases", queryset=cases, to_attr="cases_here")).order_by("code"))
 
 
-def _confirm_duplicate(request: HttpRequest) -> HttpResponse:
+def _confirm_duplicate(request: MemberRequest) -> HttpResponse:
     token = request.POST.get("token", "")
     data = _pending(request, token)
     if data is None:
@@ -123,7 +125,7 @@ def _confirm_duplicate(request: HttpRequest) -> HttpResponse:
     return _open_case(request, form, survivor=chosen)
 
 
-def _open_case(request: HttpRequest, form: SurvivorForm, *, survivor: Survivor | None) -> HttpResponse:
+def _open_case(request: MemberRequest, form: SurvivorForm, *, survivor: Survivor | None) -> HttpResponse:
     try:
         case = services.case_open(by=acting(request), survivor=survivor,
                                   survivor_fields=None if survivor else form.survivor_fields())
@@ -135,13 +137,13 @@ def _open_case(request: HttpRequest, form: SurvivorForm, *, survivor: Survivor |
     return redirect("casework:intake-step", case.pk, IntakeStep.after(IntakeStep.SURVIVOR))
 
 
-def _render_start(request: HttpRequest, form: SurvivorForm) -> HttpResponse:
+def _render_start(request: MemberRequest, form: SurvivorForm) -> HttpResponse:
     return render(request, "casework/intake_start.html",
                   {"form": form, "intake": _progress(None, IntakeStep.SURVIVOR)})
 
 
 def _render_duplicates(
-    request: HttpRequest, form: SurvivorForm, token: str, matches: list[Survivor], error: str = "",
+    request: MemberRequest, form: SurvivorForm, token: str, matches: list[Survivor], error: str = "",
 ) -> HttpResponse:
     return render(request, "casework/intake_duplicates.html", {
         "form": form, "token": token, "matches": matches, "error": error,
@@ -156,7 +158,7 @@ def _binding(token: str) -> Binding:
     return Binding(model_label=_PENDING_BINDING[0], field_name=_PENDING_BINDING[1], row_id=token)
 
 
-def _keep_pending(request: HttpRequest, post: Any) -> str:
+def _keep_pending(request: MemberRequest, post: Any) -> str:
     token = secrets.token_urlsafe(16)
     skip = {"csrfmiddlewaretoken", "token", "decision"}
     fields = {key: post.getlist(key) for key in post if key not in skip}
@@ -168,7 +170,7 @@ def _keep_pending(request: HttpRequest, post: Any) -> str:
     return token
 
 
-def _pending(request: HttpRequest, token: str) -> MultiValueDict[str, str] | None:
+def _pending(request: MemberRequest, token: str) -> MultiValueDict[str, str] | None:
     sealed = request.session.get(SESSION_PENDING_KEY, {}).get(token)
     if not sealed:
         return None
@@ -179,7 +181,7 @@ def _pending(request: HttpRequest, token: str) -> MultiValueDict[str, str] | Non
     return MultiValueDict({str(k): [str(v) for v in values] for k, values in fields.items()})
 
 
-def _drop_pending(request: HttpRequest, token: str) -> None:
+def _drop_pending(request: MemberRequest, token: str) -> None:
     pending = dict(request.session.get(SESSION_PENDING_KEY, {}))
     pending.pop(token, None)
     request.session[SESSION_PENDING_KEY] = pending
@@ -190,7 +192,7 @@ def _drop_pending(request: HttpRequest, token: str) -> None:
 
 @keeps_work()
 @case_view(Perm.CASE_CHANGE)
-def intake_step(request: HttpRequest, case: Case, step: str) -> HttpResponse:
+def intake_step(request: MemberRequest, case: Case, step: str) -> HttpResponse:
     if step not in STEP_HANDLERS:
         raise Http404
     if not case.can_continue_intake:

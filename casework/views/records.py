@@ -27,13 +27,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.access import Perm
 from accounts.models import Membership
+from accounts.requests import MemberRequest
 from accounts.unsaved import bound_data, keeps_work
 from casework import risk, services
 from casework.access import case_record_view, case_view
@@ -62,24 +63,24 @@ from casework.models import (
 )
 
 
-def acting(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
+def acting(request: MemberRequest) -> Membership:
+    return request.membership
 
 
 def _to_case(case: Case) -> HttpResponse:
     return redirect("casework:case-detail", case.pk)
 
 
-def _log_read(request: HttpRequest, case: Case, what: str) -> None:
+def _log_read(request: MemberRequest, case: Case, what: str) -> None:
     if request.method == "GET":
         services.access_record(case=case, by=acting(request), action=CaseAccess.Action.EDIT, what=what)
 
 
-def _render(request: HttpRequest, template: str, case: Case, form: Any, **context: Any) -> HttpResponse:
+def _render(request: MemberRequest, template: str, case: Case, form: Any, **context: Any) -> HttpResponse:
     return render(request, f"casework/{template}", {"case": case, "form": form, "intake": None, **context})
 
 
-def _saved(request: HttpRequest) -> None:
+def _saved(request: MemberRequest) -> None:
     messages.success(request, _("Saved."))
 
 
@@ -95,7 +96,7 @@ class Submitted:
         return self.record is not None
 
 
-def submit(request: HttpRequest, form: Any, write: Callable[[dict[str, Any]], Any]) -> Submitted:
+def submit(request: MemberRequest, form: Any, write: Callable[[dict[str, Any]], Any]) -> Submitted:
     """On a POST with a valid form, call ``write(cleaned_data)`` (a service); a refusal by the service
     (a rule, a stale version) becomes a form error, so everything typed is shown again."""
     if request.method == "POST" and form.is_valid():
@@ -109,14 +110,14 @@ def submit(request: HttpRequest, form: Any, write: Callable[[dict[str, Any]], An
 # --- Survivor -------------------------------------------------------------------------------------
 
 
-def survivor_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> SurvivorForm:
+def survivor_form(request: MemberRequest, data: Any = None, **kwargs: Any) -> SurvivorForm:
     address = acting(request).organisation
     return SurvivorForm(data, province=province_of(address.area), **kwargs)
 
 
 @keeps_work()
 @case_view(Perm.CASE_CHANGE)
-def survivor_edit(request: HttpRequest, case: Case) -> HttpResponse:
+def survivor_edit(request: MemberRequest, case: Case) -> HttpResponse:
     survivor = case.survivor
     form = survivor_form(request, bound_data(request), instance=survivor)
     result = submit(request, form, lambda data: services.survivor_update(
@@ -131,7 +132,7 @@ def survivor_edit(request: HttpRequest, case: Case) -> HttpResponse:
 # --- Incident -------------------------------------------------------------------------------------
 
 
-def submit_incident(request: HttpRequest, case: Case) -> Submitted:
+def submit_incident(request: MemberRequest, case: Case) -> Submitted:
     form = IncidentForm(bound_data(request))
     return submit(request, form, lambda data: services.incident_record(
         case=case, by=acting(request), answers=form.answers(), **form.record_fields()))
@@ -139,7 +140,7 @@ def submit_incident(request: HttpRequest, case: Case) -> Submitted:
 
 @keeps_work()
 @case_view(Perm.CASE_CHANGE)
-def incident_create(request: HttpRequest, case: Case) -> HttpResponse:
+def incident_create(request: MemberRequest, case: Case) -> HttpResponse:
     result = submit_incident(request, case)
     if result.saved:
         messages.success(request, _("Incident recorded. GBVIMS type: %(type)s.")
@@ -150,7 +151,7 @@ def incident_create(request: HttpRequest, case: Case) -> HttpResponse:
 
 @keeps_work()
 @case_record_view(Perm.CASE_CHANGE, Incident)
-def incident_edit(request: HttpRequest, case: Case, incident: Incident) -> HttpResponse:
+def incident_edit(request: MemberRequest, case: Case, incident: Incident) -> HttpResponse:
     saved_type = incident.get_gbv_type_display()
     form = IncidentForm(bound_data(request), instance=incident)
     result = submit(request, form, lambda data: services.incident_update(
@@ -167,7 +168,7 @@ def incident_edit(request: HttpRequest, case: Case, incident: Incident) -> HttpR
 # --- Consent --------------------------------------------------------------------------------------
 
 
-def submit_consent(request: HttpRequest, case: Case) -> Submitted:
+def submit_consent(request: MemberRequest, case: Case) -> Submitted:
     """Record one Consent per ticked scope; scopes already current are skipped (and said so)."""
     form = ConsentForm(bound_data(request), case=case)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +204,7 @@ def consent_context(case: Case) -> dict[str, Any]:
 
 @keeps_work()
 @case_view(Perm.CASE_CHANGE)
-def consent_create(request: HttpRequest, case: Case) -> HttpResponse:
+def consent_create(request: MemberRequest, case: Case) -> HttpResponse:
     result = submit_consent(request, case)
     if result.saved:
         return _to_case(case)
@@ -212,7 +213,7 @@ def consent_create(request: HttpRequest, case: Case) -> HttpResponse:
 
 @keeps_work()
 @case_record_view(Perm.CASE_CHANGE, Consent)
-def consent_withdraw(request: HttpRequest, case: Case, consent: Consent) -> HttpResponse:
+def consent_withdraw(request: MemberRequest, case: Case, consent: Consent) -> HttpResponse:
     """Confirm, then withdraw at once: from this moment the scope counts as not consented."""
     form = ConsentWithdrawForm(bound_data(request))
     result = submit(request, form, lambda data: services.consent_withdraw(
@@ -228,7 +229,7 @@ def consent_withdraw(request: HttpRequest, case: Case, consent: Consent) -> Http
 # --- Risk and safety ------------------------------------------------------------------------------
 
 
-def submit_risk(request: HttpRequest, case: Case) -> Submitted:
+def submit_risk(request: MemberRequest, case: Case) -> Submitted:
     form = RiskForm(bound_data(request))
     result = submit(request, form, lambda data: services.risk_assess(
         case=case, by=acting(request), answers=form.answers(), assessed_on=data["assessed_on"],
@@ -238,7 +239,7 @@ def submit_risk(request: HttpRequest, case: Case) -> Submitted:
     return result
 
 
-def _risk_messages(request: HttpRequest, assessment: RiskAssessment, raise_to: str) -> None:
+def _risk_messages(request: MemberRequest, assessment: RiskAssessment, raise_to: str) -> None:
     messages.success(request, _("Risk assessed: %(level)s.") % {"level": assessment.get_level_display()})
     computed = risk.RISK_ORDER.index(risk.RiskLevel(assessment.computed_level))
     if raise_to and risk.RISK_ORDER.index(risk.RiskLevel(raise_to)) < computed:
@@ -249,7 +250,7 @@ def _risk_messages(request: HttpRequest, assessment: RiskAssessment, raise_to: s
 
 @keeps_work()
 @case_view(Perm.CASE_CHANGE)
-def risk_create(request: HttpRequest, case: Case) -> HttpResponse:
+def risk_create(request: MemberRequest, case: Case) -> HttpResponse:
     result = submit_risk(request, case)
     if result.saved:
         return _to_case(case)
@@ -258,7 +259,7 @@ def risk_create(request: HttpRequest, case: Case) -> HttpResponse:
 
 @keeps_work()
 @case_view(Perm.CASE_CHANGE)
-def safety_plan_edit(request: HttpRequest, case: Case) -> HttpResponse:
+def safety_plan_edit(request: MemberRequest, case: Case) -> HttpResponse:
     plan = SafetyPlan.objects.filter(case=case).first()
     form = SafetyPlanForm(bound_data(request), plan=plan)
     result = submit(request, form, lambda data: services.safety_plan_save(
@@ -274,7 +275,7 @@ def safety_plan_edit(request: HttpRequest, case: Case) -> HttpResponse:
 # --- Support --------------------------------------------------------------------------------------
 
 
-def submit_service(request: HttpRequest, case: Case) -> Submitted:
+def submit_service(request: MemberRequest, case: Case) -> Submitted:
     form = ServiceForm(bound_data(request), address=case.trusted_address)
     return submit(request, form, lambda data: services.service_record(
         case=case, by=acting(request), **form.record_fields()))
@@ -282,7 +283,7 @@ def submit_service(request: HttpRequest, case: Case) -> Submitted:
 
 @keeps_work()
 @case_view(Perm.CASE_CHANGE)
-def service_create(request: HttpRequest, case: Case) -> HttpResponse:
+def service_create(request: MemberRequest, case: Case) -> HttpResponse:
     result = submit_service(request, case)
     if result.saved:
         _saved(request)
@@ -292,7 +293,7 @@ def service_create(request: HttpRequest, case: Case) -> HttpResponse:
 
 @keeps_work()
 @case_record_view(Perm.CASE_CHANGE, SupportService)
-def service_edit(request: HttpRequest, case: Case, service: SupportService) -> HttpResponse:
+def service_edit(request: MemberRequest, case: Case, service: SupportService) -> HttpResponse:
     form = ServiceForm(bound_data(request), instance=service, address=case.trusted_address)
     result = submit(request, form, lambda data: services.service_update(
         service=service, by=acting(request), version=data["version"], **form.record_fields()))
@@ -305,7 +306,7 @@ def service_edit(request: HttpRequest, case: Case, service: SupportService) -> H
 
 @keeps_work()
 @case_view(Perm.CASE_CHANGE)
-def livelihood_create(request: HttpRequest, case: Case) -> HttpResponse:
+def livelihood_create(request: MemberRequest, case: Case) -> HttpResponse:
     form = LivelihoodForm(bound_data(request))
     result = submit(request, form, lambda data: services.livelihood_record(
         case=case, by=acting(request), **form.record_fields()))
@@ -317,7 +318,7 @@ def livelihood_create(request: HttpRequest, case: Case) -> HttpResponse:
 
 @keeps_work()
 @case_record_view(Perm.CASE_CHANGE, LivelihoodSupport)
-def livelihood_edit(request: HttpRequest, case: Case, support: LivelihoodSupport) -> HttpResponse:
+def livelihood_edit(request: MemberRequest, case: Case, support: LivelihoodSupport) -> HttpResponse:
     form = LivelihoodForm(bound_data(request), instance=support)
     result = submit(request, form, lambda data: services.livelihood_update(
         support=support, by=acting(request), version=data["version"], **form.record_fields()))
@@ -333,7 +334,7 @@ def livelihood_edit(request: HttpRequest, case: Case, support: LivelihoodSupport
 
 @keeps_work()
 @case_view(Perm.CASE_CHANGE)
-def note_create(request: HttpRequest, case: Case) -> HttpResponse:
+def note_create(request: MemberRequest, case: Case) -> HttpResponse:
     form = NoteForm(bound_data(request))
     if submit(request, form, lambda data: services.note_add(case=case, by=acting(request), text=data["text"])).saved:
         messages.success(request, _("Note added."))

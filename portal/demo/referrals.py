@@ -16,6 +16,7 @@ from accounts.demo import ADDRESS_A, ADDRESS_B, HEALTH_B, POLICE_A, Demo
 from accounts.models import Membership, Organisation, Role
 from casework import services as casework_services
 from casework.models import Case, Consent
+from core.history import stamp
 from referrals import services
 from referrals.models import Action, PartnerProfile, PartnerService, Referral, Service
 
@@ -80,7 +81,7 @@ def _build_directory(demo: Demo) -> None:
                                  address=f"{organisation.area.name}, {demo.province.name}",
                                  opening_hours=HOURS_BY_KIND.get(organisation.kind, "7:00–11:30, 13:30–17:00"))
         profile.full_clean()
-        profile._change_reason = "demo"  # type: ignore[attr-defined]
+        stamp(profile, user=None, reason="demo")
         profile.save()
         for service in SERVICES_BY_KIND[organisation.kind]:
             PartnerService.objects.create(profile=profile, service=service)
@@ -131,5 +132,5 @@ def _backdate(referral: Referral, *, hours_ago: int) -> None:
         referral.accepted_at = sent + dt.timedelta(hours=min(3, response_hours - 1) or 1)
     if referral.closed_at:
         referral.closed_at = sent + dt.timedelta(hours=hours_ago // 2)
-    referral._change_reason = "demo: back-dated"  # type: ignore[attr-defined]
+    stamp(referral, user=None, reason="demo: back-dated")
     referral.save()

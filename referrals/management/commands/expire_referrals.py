@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from referrals.models import Referral
 from referrals.services import referrals_expire_overdue
@@ -10,10 +12,10 @@ class Command(BaseCommand):
         "REFERRAL_URGENT_HOURS) and tell the sender. Run every few minutes from cron or a timer."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Count what would expire; change nothing.")
 
-    def handle(self, *args, dry_run: bool = False, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, dry_run: bool = False, **options: Any) -> None:
         if dry_run:
             count = Referral.objects.overdue().count()
             self.stdout.write(f"{count} referral(s) would expire.")
